@@ -1,0 +1,17 @@
+"""outcomes: from raw survey exports to a funder-ready evaluation report.
+
+The library behind the Snakemake workflow and the ``outcomes`` command. Each stage is a
+sub-package: :mod:`outcomes.ingest`, :mod:`outcomes.instruments`, :mod:`outcomes.analysis`
+and :mod:`outcomes.report`; :mod:`outcomes.simulate` makes the demo cohort.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from outcomes.errors import OutcomesError
+
+try:
+    __version__ = version("outcomes")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"
+
+__all__ = ["OutcomesError", "__version__"]

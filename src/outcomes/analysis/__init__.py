@@ -1,0 +1,226 @@
+"""The analyze stage: scores -> tidy result tables (estimates, descriptives, flow)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from outcomes.analysis.effect_sizes import hedges_g, improvement_index, pooled_sd
+from outcomes.analysis.estimators import ancova, unadjusted
+from outcomes.analysis.multiplicity import adjust_pvalues
+from outcomes.analysis.panel import analysis_panel
+from outcomes.config import Cohort, Settings
+from outcomes.ingest.ledger import KEPT
+from outcomes.tables import write_csv
+
+__all__ = ["analysis_panel", "analyze", "analyze_cohort", "descriptives", "estimates", "flow"]
+
+ESTIMATE_COLUMNS = [
+    "cohort", "outcome", "label", "domain", "instrument", "wave", "method", "estimand",
+    "estimate", "std_error", "df", "ci_low", "ci_high", "p_value", "p_adjusted",
+    "p_adjust_method", "hedges_g", "g_se", "g_ci_low", "g_ci_high", "improvement_index",
+    "n_participants", "n_comparison", "mean_participants", "mean_comparison", "sd_pooled",
+    "direction", "favours", "se_type", "covariates",
+]  # fmt: skip
+
+
+def estimates(scores: pd.DataFrame, cohort: Cohort, settings: Settings) -> pd.DataFrame:
+    """One row per outcome x wave x method.
+
+    ``unadjusted`` is computed at the baseline wave (the gap that self-selection created) and
+    at the primary wave; ``ancova`` at the primary wave, adjusting for the outcome's own
+    baseline score and ``plan.covariates``. Columns are documented in README.md ("Outputs").
+
+    Notes
+    -----
+    ``hedges_g`` is the estimate over the unadjusted pooled SD of the outcome in the same
+    sample, times ``omega = 1 - 3/(4N - 9)`` (WWC). ``improvement_index`` uses g oriented so
+    that positive means benefit. ``p_adjusted`` adjusts across the outcomes of one wave and
+    method (``settings.multiplicity``). ``favours`` is ``participants`` or ``comparison``
+    when the CI excludes zero in that direction of benefit, else ``unclear``.
+    """
+    plan, alpha = cohort.plan, settings.alpha
+    panel = analysis_panel(scores, cohort)
+    base = scores[scores["wave"] == plan.baseline_wave]
+    rows = []
+    for outcome in cohort.outcomes:
+        name = outcome.name
+        fits = []
+        if "unadjusted" in plan.methods:
+            fits.append((plan.baseline_wave, "unadjusted", unadjusted(base, name, alpha=alpha), ""))
+            fits.append((plan.primary_wave, "unadjusted", unadjusted(panel, name, alpha=alpha), ""))
+        if "ancova" in plan.methods:
+            baseline = f"{name}_baseline"
+            terms = [t for t in plan.covariates if t != baseline]
+            fit = ancova(
+                panel, name, baseline=baseline, covariates=terms, se=plan.se,
+                cluster="cluster", alpha=alpha,
+            )  # fmt: skip
+            fits.append((plan.primary_wave, "ancova", fit, " + ".join([baseline, *terms])))
+        for wave, method, fit, covariates in fits:
+            fit.pop("rows", None)
+            sd = pooled_sd(
+                fit["sd_participants"], fit["sd_comparison"], fit["n_participants"],
+                fit["n_comparison"],
+            ) if fit["n_participants"] > 1 and fit["n_comparison"] > 1 else np.nan  # fmt: skip
+            g = hedges_g(fit["estimate"], sd, fit["n_participants"], fit["n_comparison"], alpha=alpha)
+            sign = 1 if outcome.instrument.direction == "higher_is_better" else -1
+            rows.append(
+                {
+                    "cohort": cohort.name,
+                    "outcome": name,
+                    "label": outcome.label,
+                    "domain": outcome.domain,
+                    "instrument": outcome.instrument.id,
+                    "wave": wave,
+                    "method": method,
+                    "estimand": plan.estimand,
+                    **{k: fit[k] for k in ("estimate", "std_error", "df", "ci_low", "ci_high")},
+                    "p_value": fit["p_value"],
+                    **g,
+                    "improvement_index": improvement_index(sign * g["hedges_g"]),
+                    **{k: fit[k] for k in ("n_participants", "n_comparison")},
+                    "mean_participants": fit["mean_participants"],
+                    "mean_comparison": fit["mean_comparison"],
+                    "sd_pooled": sd,
+                    "direction": outcome.instrument.direction,
+                    "favours": _favours(fit["ci_low"], fit["ci_high"], sign),
+                    "se_type": fit["se_type"],
+                    "covariates": covariates,
+                }
+            )
+    table = pd.DataFrame(rows)
+    table["p_adjust_method"] = settings.multiplicity
+    table["p_adjusted"] = table.groupby(["wave", "method"], sort=False)["p_value"].transform(
+        lambda p: pd.Series(adjust_pvalues(p.to_numpy(), settings.multiplicity), index=p.index)
+    )
+    order = {m: i for i, m in enumerate(plan.methods)}
+    waves = {w: i for i, w in enumerate(cohort.waves)}
+    outcomes = {o.name: i for i, o in enumerate(cohort.outcomes)}
+    table = table.sort_values(
+        ["outcome", "wave", "method"],
+        key=lambda s: s.map({"outcome": outcomes, "wave": waves, "method": order}[s.name]),
+    )
+    return table[ESTIMATE_COLUMNS].reset_index(drop=True)
+
+
+def _favours(ci_low: float, ci_high: float, sign: int) -> str:
+    if np.isnan(ci_low) or ci_low <= 0 <= ci_high:
+        return "unclear"
+    return "participants" if (ci_low > 0) == (sign > 0) else "comparison"
+
+
+def descriptives(scores: pd.DataFrame, cohort: Cohort) -> pd.DataFrame:
+    """Mean, SD and n of each outcome by wave and group.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``outcome``, ``wave``, ``group``, ``n`` (non-missing scores), ``mean``,
+        ``sd`` (ddof = 1), ``median``.
+    """
+    rows = []
+    for outcome in cohort.outcomes:
+        for wave in cohort.waves:
+            for group in ("participant", "comparison"):
+                values = scores.loc[
+                    (scores["wave"] == wave) & (scores["group"] == group), outcome.name
+                ].dropna()
+                rows.append(
+                    {
+                        "outcome": outcome.name,
+                        "wave": wave,
+                        "group": group,
+                        "n": len(values),
+                        "mean": values.mean() if len(values) else np.nan,
+                        "sd": values.std(ddof=1) if len(values) > 1 else np.nan,
+                        "median": values.median() if len(values) else np.nan,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def flow(ledger: pd.DataFrame, scores: pd.DataFrame, estimates_table: pd.DataFrame,
+         cohort: Cohort) -> pd.DataFrame:  # fmt: skip
+    """Participant flow: the counts behind each step from responses received to analysis.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``step``, ``wave``, ``group`` (``all`` before the group is known), ``n``.
+        Steps: ``received``; ``excluded:<reason>``; ``kept``; ``followed_up`` (in both the
+        baseline and the primary wave); ``lost_to_followup`` (baseline only);
+        ``analysed:<outcome>`` (the ANCOVA sample, or the unadjusted one).
+    """
+    rows = []
+    for wave in cohort.waves:
+        part = ledger[ledger["wave"] == wave]
+        rows.append({"step": "received", "wave": wave, "group": "all", "n": len(part)})
+        for reason, n in part.loc[part["disposition"] != KEPT, "disposition"].value_counts(
+            sort=False
+        ).sort_index().items():
+            rows.append({"step": f"excluded:{reason}", "wave": wave, "group": "all", "n": int(n)})
+        kept = scores[scores["wave"] == wave]
+        for group in ("participant", "comparison"):
+            n = int((kept["group"] == group).sum())
+            rows.append({"step": "kept", "wave": wave, "group": group, "n": n})
+    plan = cohort.plan
+    base = scores[scores["wave"] == plan.baseline_wave].set_index("respondent_id")["group"]
+    primary = scores[scores["wave"] == plan.primary_wave].set_index("respondent_id")["group"]
+    for group in ("participant", "comparison"):
+        in_base = base.index[base == group]
+        both = int(in_base.isin(primary.index).sum())
+        rows.append({"step": "followed_up", "wave": plan.primary_wave, "group": group, "n": both})
+        rows.append({"step": "lost_to_followup", "wave": plan.primary_wave, "group": group,
+                     "n": len(in_base) - both})  # fmt: skip
+    method = "ancova" if "ancova" in plan.methods else "unadjusted"
+    analysed = estimates_table[
+        (estimates_table["wave"] == plan.primary_wave) & (estimates_table["method"] == method)
+    ]
+    for _, row in analysed.iterrows():
+        for group, column in (("participant", "n_participants"), ("comparison", "n_comparison")):
+            rows.append({"step": f"analysed:{row['outcome']}", "wave": plan.primary_wave,
+                         "group": group, "n": int(row[column])})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def analyze(scores: pd.DataFrame, ledger: pd.DataFrame, reliability: pd.DataFrame,
+            cohort: Cohort, settings: Settings) -> dict[str, pd.DataFrame]:  # fmt: skip
+    """All result tables of a cohort, by name (the files of ``reports/<cohort>/tables/``)."""
+    estimates_table = estimates(scores, cohort, settings)
+    return {
+        "estimates": estimates_table,
+        "descriptives": descriptives(scores, cohort),
+        "flow": flow(ledger, scores, estimates_table, cohort),
+        "reliability": reliability,
+    }
+
+
+def analyze_cohort(
+    cohort: Cohort,
+    settings: Settings,
+    scores_path: str | Path,
+    reliability_path: str | Path,
+    ledger_paths: list[str | Path],
+    tables_dir: str | Path,
+) -> dict[str, pd.DataFrame]:
+    """Read the scored data, analyse it, write each table as CSV and Parquet."""
+    scores = pd.read_parquet(scores_path)
+    reliability = pd.read_parquet(reliability_path)
+    ledger = pd.concat([pd.read_parquet(p) for p in ledger_paths], ignore_index=True)
+    tables = analyze(scores, ledger, reliability, cohort, settings)
+    tables_dir = Path(tables_dir)
+    for name, table in tables.items():
+        write_csv(table, tables_dir / f"{name}.csv")
+        _write_table_parquet(table, tables_dir / f"{name}.parquet")
+    return tables
+
+
+def _write_table_parquet(table: pd.DataFrame, path: Path) -> None:
+    import pyarrow as pa
+
+    from outcomes.tables import write_parquet
+
+    write_parquet(table, path, pa.Schema.from_pandas(table, preserve_index=False))

@@ -1,0 +1,318 @@
+"""Load and validate configuration: the project settings and one file per cohort.
+
+Both files are YAML, checked against JSON schemas shipped with the package
+(``outcomes/schemas/*.schema.yaml``), so the workflow, the command line and the Python API
+validate in one way. Defaults come from the schemas. Cross-field rules (a source's wave must be
+one of the cohort's waves, an instrument must exist...) are checked here, and every problem
+names the file and the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from outcomes.errors import ConfigError
+from outcomes.instruments.registry import Instrument, get_instrument
+
+DEMO_KEY = "outcomes-demo-key: public, for simulated data only"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Project settings (``config/config.yaml``)."""
+
+    cohorts: tuple[str, ...]
+    cohort_dir: str = "config/cohorts"
+    min_cell_size: int = 10
+    alpha: float = 0.05
+    multiplicity: str = "bh"
+    path: str | None = None
+
+    def cohort_path(self, name: str) -> Path:
+        return Path(self.cohort_dir) / f"{name}.yaml"
+
+
+@dataclass(frozen=True)
+class Source:
+    path: str
+    wave: str
+    format: str = "qualtrics"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One outcome: an instrument and the export columns of its items, in item order."""
+
+    name: str
+    instrument: Instrument
+    columns: tuple[str, ...]
+    label: str
+    domain: str
+
+    @property
+    def item_names(self) -> tuple[str, ...]:
+        """Column names of the items in the responses table (``{outcome}_{item}``)."""
+        if self.instrument.kind == "numeric":
+            return (self.name,)
+        return tuple(f"{self.name}_{item}" for item in self.instrument.items)
+
+
+@dataclass(frozen=True)
+class Plan:
+    baseline_wave: str
+    primary_wave: str
+    estimand: str = "ATT"
+    methods: tuple[str, ...] = ("unadjusted", "ancova")
+    covariates: tuple[str, ...] = ()
+    se: str = "HC3"
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """A validated cohort config. See ``config/README.md`` for every key."""
+
+    name: str
+    title: str
+    program: str
+    waves: tuple[str, ...]
+    sources: tuple[Source, ...]
+    respondent_id: str
+    pseudonym_key: dict[str, Any]
+    group_column: str
+    participant_values: tuple[str, ...]
+    comparison_values: tuple[str, ...]
+    cluster: str | None
+    covariates: dict[str, dict[str, str]]
+    missing_values: tuple[str, ...]
+    exclude: dict[str, Any]
+    outcomes: tuple[Outcome, ...]
+    plan: Plan
+    path: str | None = None
+    raw: dict = field(default_factory=dict, repr=False)
+
+    def sources_for(self, wave: str) -> tuple[Source, ...]:
+        return tuple(s for s in self.sources if s.wave == wave)
+
+    def outcome(self, name: str) -> Outcome:
+        return next(o for o in self.outcomes if o.name == name)
+
+    @property
+    def config_hash(self) -> str:
+        """SHA-256 of the config's content (key order independent), for provenance."""
+        text = json.dumps(self.raw, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+@cache
+def _schema(name: str) -> dict:
+    text = resources.files("outcomes").joinpath("schemas", f"{name}.schema.yaml").read_text()
+    return yaml.safe_load(text)
+
+
+def _validate(data: Any, schema_name: str, path: str | Path | None) -> dict:
+    """Validate against a schema, fill in defaults, and raise ConfigError on the first problem."""
+    schema = _schema(schema_name)
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        error = errors[0]
+        key = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+        expected = error.schema.get("description") or json.dumps(error.schema)[:200]
+        raise ConfigError(
+            f"invalid config: {error.message}",
+            file=path,
+            column=key,
+            expected=expected,
+            found=json.dumps(error.instance, default=str)[:200],
+        )
+    return _with_defaults(data, schema)
+
+
+def _with_defaults(data: Any, schema: dict) -> Any:
+    """Copy ``data`` with every schema default filled in, recursively."""
+    if isinstance(data, dict) and schema.get("type") == "object":
+        filled = dict(data)
+        for key, sub in schema.get("properties", {}).items():
+            if key not in filled and "default" in sub:
+                filled[key] = json.loads(json.dumps(sub["default"]))
+            if key in filled:
+                filled[key] = _with_defaults(filled[key], sub)
+        extra = schema.get("additionalProperties")
+        if isinstance(extra, dict):
+            for key in filled:
+                if key not in schema.get("properties", {}):
+                    filled[key] = _with_defaults(filled[key], extra)
+        return filled
+    if isinstance(data, list) and isinstance(schema.get("items"), dict):
+        return [_with_defaults(item, schema["items"]) for item in data]
+    return data
+
+
+def _read_yaml(path: str | Path) -> Any:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError("config file not found", file=path, expected="a YAML file")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ConfigError(
+            "config is not valid YAML",
+            file=path,
+            row=mark.line + 1 if mark else None,
+            expected="YAML",
+            found=str(getattr(exc, "problem", exc)),
+        ) from exc
+
+
+def load_settings(path: str | Path = "config/config.yaml") -> Settings:
+    """Read and validate the project settings."""
+    data = _validate(_read_yaml(path), "settings", path)
+    return settings_from_dict(data, path=str(path))
+
+
+def settings_from_dict(data: dict, path: str | None = None) -> Settings:
+    """Build :class:`Settings` from an already loaded mapping (validated again here)."""
+    data = _validate(data, "settings", path)
+    return Settings(
+        cohorts=tuple(data["cohorts"]),
+        cohort_dir=data["cohort_dir"],
+        min_cell_size=data["min_cell_size"],
+        alpha=data["alpha"],
+        multiplicity=data["multiplicity"],
+        path=path,
+    )
+
+
+_RANGE = re.compile(r"\{(\d+)\.\.(\d+)\}")
+
+
+def expand_columns(spec: str | list[str]) -> tuple[str, ...]:
+    """Expand a column spec: a list is taken as is; ``"Q3_{1..9}"`` gives Q3_1 ... Q3_9."""
+    if isinstance(spec, list):
+        return tuple(spec)
+    match = _RANGE.search(spec)
+    if not match:
+        return (spec,)
+    lo, hi = int(match.group(1)), int(match.group(2))
+    step = 1 if hi >= lo else -1
+    return tuple(
+        spec[: match.start()] + str(i) + spec[match.end() :] for i in range(lo, hi + step, step)
+    )
+
+
+def load_cohort(path: str | Path) -> Cohort:
+    """Read and validate one cohort file.
+
+    Raises
+    ------
+    ConfigError
+        Naming the file and the key of the first problem found.
+    """
+    return cohort_from_dict(_read_yaml(path), path=str(path))
+
+
+def cohort_from_dict(raw: dict, path: str | None = None) -> Cohort:
+    """Build a :class:`Cohort` from a mapping with the layout of a cohort file."""
+    data = _validate(raw, "cohort", path)
+    waves = tuple(data["waves"])
+
+    def need_wave(wave: str, key: str) -> None:
+        if wave not in waves:
+            raise ConfigError(
+                "unknown wave", file=path, column=key, expected=f"one of {list(waves)}", found=wave
+            )
+
+    for i, source in enumerate(data["sources"]):
+        need_wave(source["wave"], f"sources.{i}.wave")
+    plan = data["plan"]
+    need_wave(plan["baseline_wave"], "plan.baseline_wave")
+    need_wave(plan["primary_wave"], "plan.primary_wave")
+    if waves.index(plan["primary_wave"]) <= waves.index(plan["baseline_wave"]):
+        raise ConfigError(
+            "the primary wave must come after the baseline wave",
+            file=path,
+            column="plan.primary_wave",
+            expected=f"a wave after {plan['baseline_wave']!r} in {list(waves)}",
+            found=plan["primary_wave"],
+        )
+    if plan["se"] == "cluster" and not data["cluster"]:
+        raise ConfigError(
+            "cluster-robust standard errors need a cluster column",
+            file=path,
+            column="plan.se",
+            expected="a 'cluster' key naming the school/site column, or se: HC3",
+            found="se: cluster without cluster",
+        )
+    both = set(data["group"]["participant"]) & set(data["group"]["comparison"])
+    if both:
+        raise ConfigError(
+            "a group value is listed as both participant and comparison",
+            file=path,
+            column="group",
+            expected="disjoint lists",
+            found=str(sorted(both)),
+        )
+
+    outcomes = []
+    for name, spec in data["outcomes"].items():
+        try:
+            instrument = get_instrument(spec["instrument"])
+        except ConfigError as exc:
+            raise ConfigError(
+                exc.problem,
+                file=path,
+                column=f"outcomes.{name}.instrument",
+                expected=exc.expected,
+                found=exc.found,
+            ) from None
+        columns = expand_columns(spec["columns"])
+        n_expected = 1 if instrument.kind == "numeric" else len(instrument.items)
+        if len(columns) != n_expected:
+            raise ConfigError(
+                f"wrong number of item columns for {instrument.id}",
+                file=path,
+                column=f"outcomes.{name}.columns",
+                expected=f"{n_expected} columns, in item order",
+                found=f"{len(columns)}: {list(columns)}",
+            )
+        label = spec.get("label") or f"{name.replace('_', ' ').capitalize()}"
+        outcomes.append(Outcome(name, instrument, columns, label, spec["domain"]))
+
+    return Cohort(
+        name=data["name"],
+        title=data.get("title", data["name"]),
+        program=data["program"],
+        waves=waves,
+        sources=tuple(Source(**s) for s in data["sources"]),
+        respondent_id=data["respondent_id"],
+        pseudonym_key=data["pseudonym_key"],
+        group_column=data["group"]["column"],
+        participant_values=tuple(data["group"]["participant"]),
+        comparison_values=tuple(data["group"]["comparison"]),
+        cluster=data["cluster"],
+        covariates=data["covariates"],
+        missing_values=tuple(str(v) for v in data["missing_values"]),
+        exclude=data["exclude"],
+        outcomes=tuple(outcomes),
+        plan=Plan(
+            baseline_wave=plan["baseline_wave"],
+            primary_wave=plan["primary_wave"],
+            estimand=plan["estimand"],
+            methods=tuple(plan["methods"]),
+            covariates=tuple(plan["covariates"]),
+            se=plan["se"],
+        ),
+        path=path,
+        raw=raw,
+    )

@@ -1,0 +1,123 @@
+"""Which responses are excluded, and why.
+
+Each row gets at most one reason code, the first that applies in this order:
+
+=====================  ===============================================================
+``preview``            Qualtrics Status is a survey preview (label or code 1, 17)
+``test``               Status is a generated test response (label or code 2)
+``spam``               any other excluded Status (spam flags, codes 8, 9, 12)
+``missing_id``         the respondent id is blank
+``unknown_group``      the participant flag has a value in neither group list
+``below_min_progress`` Progress (%) below ``exclude.min_progress``
+``speeder``            Duration (in seconds) below ``exclude.min_duration_s``
+``duplicate``          another response of the same id in the same wave was kept
+=====================  ===============================================================
+
+Duplicates are resolved among the rows that survive the earlier rules: ``keep_last_complete``
+keeps the latest finished response (by StartDate, then file order), or the latest one when none
+finished; ``keep_first`` keeps the earliest.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from outcomes.config import Cohort
+from outcomes.errors import ExportError
+from outcomes.ingest.rawtable import RawTable
+
+REASONS = (
+    "preview",
+    "test",
+    "spam",
+    "missing_id",
+    "unknown_group",
+    "below_min_progress",
+    "speeder",
+    "duplicate",
+)
+_STATUS_REASON = {
+    "survey preview": "preview",
+    "offline survey preview": "preview",
+    "1": "preview",
+    "17": "preview",
+    "survey test": "test",
+    "2": "test",
+}
+
+
+def exclusion_reasons(raw: RawTable, cohort: Cohort) -> pd.Series:
+    """Reason code for each row of ``raw`` (None when the row is kept).
+
+    Returns
+    -------
+    Series
+        Indexed like ``raw.values``; values are codes from :data:`REASONS` or None.
+    """
+    values = raw.values
+    rule = cohort.exclude
+    reason = pd.Series(None, index=values.index, dtype=object)
+
+    def flag(mask, code):
+        reason[mask & reason.isna()] = code
+
+    if "Status" in values:
+        status = values["Status"].str.strip()
+        excluded = {str(s).strip().casefold() for s in rule["status"]}
+        hit = status.str.casefold().isin(excluded)
+        flag(hit, status.str.casefold().map(_STATUS_REASON).fillna("spam"))
+    ids = values[cohort.respondent_id].str.strip()
+    flag(ids.eq(""), "missing_id")
+    group = values[cohort.group_column].str.strip()
+    known = set(cohort.participant_values) | set(cohort.comparison_values)
+    flag(~group.isin(known), "unknown_group")
+    if rule["min_progress"] > 0:
+        progress = _numeric_column(raw, "Progress")
+        flag(progress < rule["min_progress"], "below_min_progress")
+    if rule["min_duration_s"] > 0:
+        duration = _numeric_column(raw, "Duration (in seconds)")
+        flag(duration < rule["min_duration_s"], "speeder")
+
+    candidates = reason.isna()
+    keep = _keep_one_per_id(values[candidates], ids[candidates], rule["duplicates"])
+    flag(candidates & ~values.index.isin(keep), "duplicate")
+    return reason
+
+
+def _numeric_column(raw: RawTable, column: str) -> pd.Series:
+    if column not in raw.values:
+        raise ExportError(
+            "the export has no column needed by an exclusion rule",
+            file=raw.path,
+            column=column,
+            expected=f"a {column!r} column (or set the rule to 0 in the cohort config)",
+            found="no such column",
+        )
+    text = raw.values[column].str.strip()
+    number = pd.to_numeric(text, errors="coerce")
+    bad = number.isna() & text.ne("")
+    if bad.any():
+        row = bad.idxmax()
+        raise ExportError(
+            "a non-numeric value in a numeric metadata column",
+            file=raw.path,
+            row=raw.line_of(row),
+            column=column,
+            expected="a number",
+            found=repr(text[row]),
+        )
+    return number
+
+
+def _keep_one_per_id(values: pd.DataFrame, ids: pd.Series, policy: str) -> pd.Index:
+    """Row labels to keep: one per respondent id, following ``policy``."""
+    order = pd.DataFrame({"id": ids, "position": np.arange(len(ids))}, index=values.index)
+    order["start"] = values["StartDate"] if "StartDate" in values else ""
+    if policy == "keep_first":
+        order = order.sort_values(["id", "start", "position"])
+        return pd.Index(order.groupby("id", sort=False).head(1).index)
+    finished = values["Finished"].str.strip().str.casefold() if "Finished" in values else None
+    order["finished"] = finished.isin(["true", "1"]) if finished is not None else True
+    order = order.sort_values(["id", "finished", "start", "position"])
+    return pd.Index(order.groupby("id", sort=False).tail(1).index)

@@ -1,0 +1,84 @@
+"""Plain-language sentences generated from estimates by fixed rules (no free text)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+
+def _number(x: float, decimals: int = 2) -> str:
+    return f"{abs(x):.{decimals}f}"
+
+
+def _p_phrase(p_adjusted: float) -> str:
+    if math.isnan(p_adjusted):
+        return "could not be tested"
+    if p_adjusted < 0.001:
+        return "very unlikely to be chance alone (adjusted p < 0.001)"
+    if p_adjusted < 0.05:
+        return f"unlikely to be chance alone (adjusted p = {p_adjusted:.3f})"
+    return f"could be chance (adjusted p = {p_adjusted:.2f})"
+
+
+def effect_sentence(row: pd.Series) -> str:
+    """One sentence on an adjusted estimate, in the outcome's own units and direction.
+
+    The wording follows the direction of benefit: for lower-is-better outcomes a negative
+    difference is described as lower (better). The uncertainty is always stated.
+
+    Examples
+    --------
+    >>> row = pd.Series({"label": "Loneliness (UCLA-3)", "estimate": -0.5, "ci_low": -0.75,
+    ...     "ci_high": -0.25, "direction": "lower_is_better", "p_adjusted": 0.0002,
+    ...     "hedges_g": -0.3, "favours": "participants"})
+    >>> effect_sentence(row)  # doctest: +NORMALIZE_WHITESPACE
+    'Loneliness (UCLA-3): participants scored 0.50 points lower (better) than comparable
+    non-participants (95% CI: 0.25 to 0.75 lower), an effect size of 0.30 SD; this is
+    very unlikely to be chance alone (adjusted p < 0.001).'
+    """
+    est, low, high = row["estimate"], row["ci_low"], row["ci_high"]
+    if math.isnan(est):
+        return f"{row['label']}: too few students to estimate an effect."
+    lower_better = row["direction"] == "lower_is_better"
+    word = "lower" if est < 0 else "higher"
+    good = (est < 0) == lower_better
+    quality = "better" if good else "worse"
+    if low <= 0 <= high:
+        ci = f"95% CI: from {_number(low)} {'lower' if low < 0 else 'higher'} to " \
+             f"{_number(high)} {'lower' if high < 0 else 'higher'}"  # fmt: skip
+    else:
+        a, b = sorted([abs(low), abs(high)])
+        ci = f"95% CI: {a:.2f} to {b:.2f} {word}"
+    return (
+        f"{row['label']}: participants scored {_number(est)} points {word} ({quality}) than "
+        f"comparable non-participants ({ci}), an effect size of {abs(row['hedges_g']):.2f} SD; "
+        f"this is {_p_phrase(row['p_adjusted'])}."
+    )
+
+
+def selection_sentence(baseline_rows: pd.DataFrame) -> str | None:
+    """A sentence on how joiners differed before the program, from the baseline rows with
+    the largest standardized gap (|g| >= 0.25, the WWC line for a non-equivalent baseline)."""
+    if baseline_rows.empty:
+        return None
+    gaps = baseline_rows.assign(size=baseline_rows["hedges_g"].abs()).sort_values(
+        "size", ascending=False
+    )
+    big = gaps[gaps["size"] >= 0.25]
+    if big.empty:
+        return (
+            "Before the program, participants and non-participants were similar on every "
+            "outcome (all standardized differences below 0.25)."
+        )
+    parts = [
+        f"{r['label'].split(' (')[0].lower()} ({'higher' if r['hedges_g'] > 0 else 'lower'}, "
+        f"{abs(r['hedges_g']):.2f} SD)"
+        for _, r in big.iterrows()
+    ]
+    return (
+        "Students chose whether to join, and before the program those who joined already "
+        f"differed: {', '.join(parts)}. A simple comparison at the end would mix these "
+        "starting differences with the program's effect, so the results below compare "
+        "students with similar starting points."
+    )

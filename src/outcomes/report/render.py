@@ -1,0 +1,156 @@
+"""Render the funder report: result tables -> one self-contained HTML file.
+
+The HTML makes no external request: styles are inline and figures are inline SVG. Every count
+passes through :func:`outcomes.report.suppression.suppress_count`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+
+import outcomes
+from outcomes.config import Cohort, Settings
+from outcomes.report.figures import forest_plot, to_svg
+from outcomes.report.narrative import effect_sentence, selection_sentence
+from outcomes.report.suppression import suppress_count, too_small
+
+_STEP_LABELS = {
+    "received": "Survey responses received",
+    "kept": "Responses kept",
+    "followed_up": "Answered both baseline and follow-up",
+    "lost_to_followup": "Did not answer the follow-up",
+}
+_REASON_LABELS = {
+    "preview": "survey previews",
+    "test": "test responses",
+    "spam": "flagged as spam",
+    "missing_id": "no student id",
+    "unknown_group": "participation not recorded",
+    "below_min_progress": "unfinished",
+    "speeder": "completed implausibly fast",
+    "duplicate": "duplicate responses of the same student",
+}
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("outcomes.report", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_report(tables: dict[str, pd.DataFrame], cohort: Cohort, settings: Settings) -> str:
+    """The funder report as an HTML string.
+
+    Parameters
+    ----------
+    tables : dict
+        ``estimates``, ``flow`` and ``reliability`` tables of :func:`outcomes.analysis.analyze`.
+    cohort, settings
+        For titles, waves, the adjusted method and the minimum cell size.
+    """
+    plan, k = cohort.plan, settings.min_cell_size
+    est = tables["estimates"]
+    method = "ancova" if "ancova" in plan.methods else "unadjusted"
+    primary = est[est["wave"] == plan.primary_wave]
+    adjusted = primary[primary["method"] == method].reset_index(drop=True)
+    naive = primary[primary["method"] == "unadjusted"].set_index("outcome")
+    baseline = est[(est["wave"] == plan.baseline_wave) & (est["method"] == "unadjusted")]
+
+    shown = adjusted[
+        [not too_small(r.n_participants, r.n_comparison, k) for r in adjusted.itertuples()]
+    ]
+    figure = to_svg(forest_plot(shown, naive.reindex(shown["outcome"]).reset_index()))
+    results = []
+    for row in adjusted.itertuples():
+        small = too_small(row.n_participants, row.n_comparison, k)
+        simple = naive.loc[row.outcome] if row.outcome in naive.index else None
+        results.append(
+            {
+                "label": row.label,
+                "sentence": None if small else effect_sentence(pd.Series(row._asdict())),
+                "small": small,
+                "n_participants": suppress_count(row.n_participants, k),
+                "n_comparison": suppress_count(row.n_comparison, k),
+                "mean_participants": row.mean_participants,
+                "mean_comparison": row.mean_comparison,
+                "naive": None if simple is None else simple["estimate"],
+                "estimate": row.estimate,
+                "ci_low": row.ci_low,
+                "ci_high": row.ci_high,
+                "hedges_g": row.hedges_g,
+                "improvement_index": row.improvement_index,
+                "p_adjusted": row.p_adjusted,
+                "direction": "lower is better" if row.direction == "lower_is_better"
+                else "higher is better",
+                "favours": row.favours,
+            }
+        )
+    flow = _flow_rows(tables["flow"], cohort, k)
+    reliability = tables.get("reliability", pd.DataFrame()).assign(
+        n_shown=lambda t: [suppress_count(n, k) for n in t["n"]] if len(t) else []
+    )
+    return _environment().get_template("report.html.j2").render(
+        cohort=cohort,
+        plan=plan,
+        method=method,
+        selection=selection_sentence(baseline),
+        figure=figure,
+        results=results,
+        flow=flow,
+        reliability=reliability.to_dict("records"),
+        labels={o.name: o.label for o in cohort.outcomes},
+        min_cell_size=k,
+        alpha=settings.alpha,
+        multiplicity=settings.multiplicity,
+        version=outcomes.__version__,
+        demo_key=bool(cohort.pseudonym_key.get("demo")),
+    )
+
+
+def _flow_rows(flow: pd.DataFrame, cohort: Cohort, k: int) -> list[dict]:
+    """Rows of the flow table: step label, wave, counts (suppressed) and an indent flag."""
+    rows = []
+    for wave in cohort.waves:
+        part = flow[flow["wave"] == wave]
+        received = part.loc[part["step"] == "received", "n"].sum()
+        rows.append({"wave": wave, "step": _STEP_LABELS["received"], "all": suppress_count(received, k)})
+        for _, r in part[part["step"].str.startswith("excluded:")].iterrows():
+            reason = r["step"].split(":", 1)[1]
+            rows.append({"wave": wave, "step": "Excluded: " + _REASON_LABELS.get(reason, reason),
+                         "all": suppress_count(r["n"], k), "indent": True})  # fmt: skip
+        for step in ("kept", "followed_up", "lost_to_followup"):
+            sub = part[part["step"] == step].set_index("group")["n"]
+            if len(sub):
+                rows.append({
+                    "wave": wave, "step": _STEP_LABELS[step],
+                    "participant": suppress_count(sub.get("participant"), k),
+                    "comparison": suppress_count(sub.get("comparison"), k),
+                })  # fmt: skip
+    blank = {"all": "", "participant": "", "comparison": "", "indent": False}
+    return [blank | row for row in rows]
+
+
+def report_cohort(
+    tables_dir: str | Path, cohort: Cohort, settings: Settings, out_html: str | Path
+) -> Path:
+    """Read the result tables of a cohort and write ``report.html`` atomically."""
+    tables_dir = Path(tables_dir)
+    tables = {
+        name: pd.read_parquet(tables_dir / f"{name}.parquet")
+        for name in ("estimates", "flow", "reliability")
+    }
+    html = render_report(tables, cohort, settings)
+    out_html = Path(out_html)
+    out_html.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_html.with_name(f".{out_html.name}.{os.getpid()}.tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(out_html)
+    return out_html

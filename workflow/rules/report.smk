@@ -1,0 +1,18 @@
+rule report:
+    input:
+        tables=rules.analyze.output.tables,
+        estimates=rules.analyze.output.estimates,
+        cohort=cohort_file,
+    output:
+        html=report(
+            "reports/{cohort}/report.html",
+            caption="../report/report.rst",
+            category="Reports",
+            labels={"report": "funders"},
+        ),
+    params:
+        code=CODE,
+    log:
+        "logs/{cohort}/report.log",
+    script:
+        "../scripts/report.py"

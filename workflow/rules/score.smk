@@ -1,0 +1,13 @@
+rule score:
+    input:
+        responses=all_responses,
+        cohort=cohort_file,
+    output:
+        scores="data/processed/{cohort}/scores.parquet",
+        reliability="data/processed/{cohort}/reliability.parquet",
+    params:
+        code=CODE,
+    log:
+        "logs/{cohort}/score.log",
+    script:
+        "../scripts/score.py"
