@@ -276,8 +276,10 @@ def simulate_cohort(
             "responds_followup": responds_followup,
             "first_name": first,
             "last_name": last,
-            "email": [f"{f.lower()}.{la.lower()}{i}@students.example.org" for i, (f, la) in
-                      enumerate(zip(first, last, strict=True))],
+            "email": [
+                f"{f.lower()}.{la.lower()}{i}@students.example.org"
+                for i, (f, la) in enumerate(zip(first, last, strict=True))
+            ],
             **{f"{s}_baseline": base_scores[s] for s in LATENT_ORDER},
             "gpa_baseline": gpa_base,
         }
@@ -288,9 +290,7 @@ def simulate_cohort(
         ("baseline", np.ones(n, dtype=bool), base_items, gpa_base),
         ("followup", responds_followup, follow_items, gpa_follow),
     ]:
-        exports[wave] = _export(
-            rng, wave, students, present, items, gpa_values, mess=mess
-        )
+        exports[wave] = _export(rng, wave, students, present, items, gpa_values, mess=mess)
 
     truth = {
         "description": "Planted effects of the simulated peer-mentoring program on follow-up "
@@ -435,15 +435,13 @@ def _export(rng, wave, students, present, items, gpa_values, *, mess: bool) -> p
         "DistributionChannel": np.full(m, "email", dtype=object),
         "UserLanguage": np.full(m, "EN", dtype=object),
     }
-    for (name, text, import_id) in _METADATA:
+    for name, text, import_id in _METADATA:
         columns[name] = meta[name]
         question_text.append(text)
         import_ids.append(import_id)
 
-    qid = 0
-    for scale, (instrument_id, tag) in DEMO_SCALES.items():
+    for qid, (scale, (instrument_id, tag)) in enumerate(DEMO_SCALES.items(), start=1):
         instrument = get_instrument(instrument_id)
-        qid += 1
         labels = _labels(scale)
         codes = items[scale][rows]
         for pos, item in enumerate(instrument.items):

@@ -21,11 +21,11 @@ rule analyze:
             "reliability.csv",
             "reliability.parquet",
         ),
-    params:
-        code=CODE,
     log:
         "logs/{cohort}/analyze.log",
     benchmark:
         "benchmarks/{cohort}/analyze.tsv"
+    params:
+        code=CODE,
     script:
         "../scripts/analyze.py"

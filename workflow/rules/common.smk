@@ -12,7 +12,7 @@ CODE = code_fingerprint()
 
 wildcard_constraints:
     cohort="|".join(COHORTS),
-    wave="|".join({w for c in COHORTS.values() for w in c.waves}),
+    wave="|".join(sorted({w for c in COHORTS.values() for w in c.waves})),
 
 
 def cohort_file(wildcards):

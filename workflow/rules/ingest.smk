@@ -5,11 +5,11 @@ rule ingest:
     output:
         responses="data/interim/{cohort}/{wave}/responses.parquet",
         ledger="data/interim/{cohort}/{wave}/ledger.parquet",
-    params:
-        code=CODE,
     log:
         "logs/{cohort}/ingest_{wave}.log",
     benchmark:
         "benchmarks/{cohort}/ingest_{wave}.tsv"
+    params:
+        code=CODE,
     script:
         "../scripts/ingest.py"

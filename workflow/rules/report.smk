@@ -10,9 +10,9 @@ rule report:
             category="Reports",
             labels={"report": "funders"},
         ),
-    params:
-        code=CODE,
     log:
         "logs/{cohort}/report.log",
+    params:
+        code=CODE,
     script:
         "../scripts/report.py"

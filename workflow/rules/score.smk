@@ -5,9 +5,9 @@ rule score:
     output:
         scores="data/processed/{cohort}/scores.parquet",
         reliability="data/processed/{cohort}/reliability.parquet",
-    params:
-        code=CODE,
     log:
         "logs/{cohort}/score.log",
+    params:
+        code=CODE,
     script:
         "../scripts/score.py"

@@ -65,7 +65,9 @@ def estimates(scores: pd.DataFrame, cohort: Cohort, settings: Settings) -> pd.Da
                 fit["sd_participants"], fit["sd_comparison"], fit["n_participants"],
                 fit["n_comparison"],
             ) if fit["n_participants"] > 1 and fit["n_comparison"] > 1 else np.nan  # fmt: skip
-            g = hedges_g(fit["estimate"], sd, fit["n_participants"], fit["n_comparison"], alpha=alpha)
+            g = hedges_g(
+                fit["estimate"], sd, fit["n_participants"], fit["n_comparison"], alpha=alpha
+            )
             sign = 1 if outcome.instrument.direction == "higher_is_better" else -1
             rows.append(
                 {
@@ -158,9 +160,12 @@ def flow(ledger: pd.DataFrame, scores: pd.DataFrame, estimates_table: pd.DataFra
     for wave in cohort.waves:
         part = ledger[ledger["wave"] == wave]
         rows.append({"step": "received", "wave": wave, "group": "all", "n": len(part)})
-        for reason, n in part.loc[part["disposition"] != KEPT, "disposition"].value_counts(
-            sort=False
-        ).sort_index().items():
+        for reason, n in (
+            part.loc[part["disposition"] != KEPT, "disposition"]
+            .value_counts(sort=False)
+            .sort_index()
+            .items()
+        ):
             rows.append({"step": f"excluded:{reason}", "wave": wave, "group": "all", "n": int(n)})
         kept = scores[scores["wave"] == wave]
         for group in ("participant", "comparison"):

@@ -13,7 +13,9 @@ def pooled_sd(sd_participants: float, sd_comparison: float, n_participants: int,
     Handbook v4.1, p. 15; domain reference 3.1).
     """
     n_p, n_c = n_participants, n_comparison
-    return float(np.sqrt(((n_p - 1) * sd_participants**2 + (n_c - 1) * sd_comparison**2) / (n_p + n_c - 2)))
+    return float(
+        np.sqrt(((n_p - 1) * sd_participants**2 + (n_c - 1) * sd_comparison**2) / (n_p + n_c - 2))
+    )
 
 
 def small_sample_correction(n_total: int) -> float:

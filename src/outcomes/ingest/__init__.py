@@ -49,7 +49,8 @@ def item_dtypes(cohort: Cohort) -> dict[str, pa.DataType]:
     types = {}
     for outcome in cohort.outcomes:
         whole = outcome.instrument.kind == "items" and all(
-            float(v).is_integer() and -128 <= v <= 127 for v in outcome.instrument.responses.values()
+            float(v).is_integer() and -128 <= v <= 127
+            for v in outcome.instrument.responses.values()
         )
         for name in outcome.item_names:
             types[name] = pa.int8() if whole else pa.float64()

@@ -113,7 +113,7 @@ def _numeric_column(raw: RawTable, column: str) -> pd.Series:
 def _keep_one_per_id(values: pd.DataFrame, ids: pd.Series, policy: str) -> pd.Index:
     """Row labels to keep: one per respondent id, following ``policy``."""
     order = pd.DataFrame({"id": ids, "position": np.arange(len(ids))}, index=values.index)
-    order["start"] = values["StartDate"] if "StartDate" in values else ""
+    order["start"] = values.get("StartDate", "")
     if policy == "keep_first":
         order = order.sort_values(["id", "start", "position"])
         return pd.Index(order.groupby("id", sort=False).head(1).index)

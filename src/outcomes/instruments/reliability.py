@@ -39,4 +39,10 @@ def cronbach_alpha(items: pd.DataFrame, ci: float = 0.95) -> dict[str, float]:
     tail = (1 - ci) / 2
     ci_low = 1 - (1 - alpha) * stats.f.isf(tail, df1, df2)
     ci_high = 1 - (1 - alpha) * stats.f.isf(1 - tail, df1, df2)
-    return {"alpha": float(alpha), "ci_low": float(ci_low), "ci_high": float(ci_high), "n": n, "k": k}
+    return {
+        "alpha": float(alpha),
+        "ci_low": float(ci_low),
+        "ci_high": float(ci_high),
+        "n": n,
+        "k": k,
+    }

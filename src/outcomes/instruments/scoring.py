@@ -86,8 +86,8 @@ def score_instrument(items: pd.DataFrame, instrument: Instrument) -> pd.DataFram
     values[:, reverse_cols] = reverse_key(values[:, reverse_cols], instrument)
     answered = ~np.isnan(values)
     n_answered = answered.sum(axis=1)
-    with np.errstate(invalid="ignore"):
-        item_mean = np.nanmean(np.where(answered, values, np.nan), axis=1) if values.size else 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        item_mean = np.where(answered, values, 0.0).sum(axis=1) / n_answered
     k = len(instrument.items)
     score = item_mean * k if instrument.scoring == "sum" else item_mean
     score = np.where(n_answered >= instrument.min_answered, score, np.nan)

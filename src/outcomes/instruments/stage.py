@@ -57,7 +57,9 @@ def score_responses(responses: pd.DataFrame, cohort: Cohort) -> pd.DataFrame:
         scored = score_instrument(items, outcome.instrument)
         scores[outcome.name] = scored["score"]
         scores[f"{outcome.name}_n_answered"] = scored["n_answered"].astype("int16")
-        scores[f"{outcome.name}_band"] = scored["band"].astype(object).where(scored["band"].notna(), None)
+        scores[f"{outcome.name}_band"] = (
+            scored["band"].astype(object).where(scored["band"].notna(), None)
+        )
     order = {wave: i for i, wave in enumerate(cohort.waves)}
     scores = scores.sort_values(
         ["wave", "respondent_id"], key=lambda s: s.map(order) if s.name == "wave" else s

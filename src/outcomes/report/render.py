@@ -88,7 +88,8 @@ def render_report(tables: dict[str, pd.DataFrame], cohort: Cohort, settings: Set
                 "hedges_g": row.hedges_g,
                 "improvement_index": row.improvement_index,
                 "p_adjusted": row.p_adjusted,
-                "direction": "lower is better" if row.direction == "lower_is_better"
+                "direction": "lower is better"
+                if row.direction == "lower_is_better"
                 else "higher is better",
                 "favours": row.favours,
             }
@@ -97,21 +98,25 @@ def render_report(tables: dict[str, pd.DataFrame], cohort: Cohort, settings: Set
     reliability = tables.get("reliability", pd.DataFrame()).assign(
         n_shown=lambda t: [suppress_count(n, k) for n in t["n"]] if len(t) else []
     )
-    return _environment().get_template("report.html.j2").render(
-        cohort=cohort,
-        plan=plan,
-        method=method,
-        selection=selection_sentence(baseline),
-        figure=figure,
-        results=results,
-        flow=flow,
-        reliability=reliability.to_dict("records"),
-        labels={o.name: o.label for o in cohort.outcomes},
-        min_cell_size=k,
-        alpha=settings.alpha,
-        multiplicity=settings.multiplicity,
-        version=outcomes.__version__,
-        demo_key=bool(cohort.pseudonym_key.get("demo")),
+    return (
+        _environment()
+        .get_template("report.html.j2")
+        .render(
+            cohort=cohort,
+            plan=plan,
+            method=method,
+            selection=selection_sentence(baseline),
+            figure=figure,
+            results=results,
+            flow=flow,
+            reliability=reliability.to_dict("records"),
+            labels={o.name: o.label for o in cohort.outcomes},
+            min_cell_size=k,
+            alpha=settings.alpha,
+            multiplicity=settings.multiplicity,
+            version=outcomes.__version__,
+            demo_key=bool(cohort.pseudonym_key.get("demo")),
+        )
     )
 
 
@@ -121,7 +126,9 @@ def _flow_rows(flow: pd.DataFrame, cohort: Cohort, k: int) -> list[dict]:
     for wave in cohort.waves:
         part = flow[flow["wave"] == wave]
         received = part.loc[part["step"] == "received", "n"].sum()
-        rows.append({"wave": wave, "step": _STEP_LABELS["received"], "all": suppress_count(received, k)})
+        rows.append(
+            {"wave": wave, "step": _STEP_LABELS["received"], "all": suppress_count(received, k)}
+        )
         for _, r in part[part["step"].str.startswith("excluded:")].iterrows():
             reason = r["step"].split(":", 1)[1]
             rows.append({"wave": wave, "step": "Excluded: " + _REASON_LABELS.get(reason, reason),

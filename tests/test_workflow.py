@@ -1,0 +1,148 @@
+"""One real Snakemake run of the whole workflow on a small simulated cohort, in a temporary
+project folder, then checks on what it wrote: outputs, ledger, privacy, up-to-date rerun."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from outcomes.simulate import simulate_cohort, write_cohort
+from outcomes.tables import read_metadata
+
+from .conftest import ROOT
+
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+pytestmark = pytest.mark.workflow
+
+
+def _snakemake(project: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(project), "--cores", "2",
+         *args],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """A project folder with the repository's config and a 300-student simulated cohort."""
+    root = tmp_path_factory.mktemp("project")
+    shutil.copytree(ROOT / "config", root / "config")
+    simulated = simulate_cohort(300, seed=99)
+    write_cohort(simulated, root / "data/demo")
+    run = _snakemake(root)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return root, simulated
+
+
+def test_outputs_exist(project):
+    root, _ = project
+    for path in [
+        "data/interim/demo/baseline/responses.parquet",
+        "data/interim/demo/followup/ledger.parquet",
+        "data/processed/demo/scores.parquet",
+        "data/processed/demo/reliability.parquet",
+        "reports/demo/tables/estimates.csv",
+        "reports/demo/tables/flow.csv",
+        "reports/demo/report.html",
+    ]:
+        assert (root / path).is_file(), path
+
+
+def test_estimates_table_contract(project):
+    root, _ = project
+    estimates = pd.read_csv(root / "reports/demo/tables/estimates.csv")
+    required = {
+        "outcome", "domain", "wave", "method", "estimand", "estimate", "std_error", "ci_low",
+        "ci_high", "p_value", "p_adjusted", "hedges_g", "g_ci_low", "g_ci_high",
+        "n_participants", "n_comparison", "direction",
+    }  # fmt: skip
+    assert required <= set(estimates.columns)
+    # 6 outcomes x (unadjusted at baseline, unadjusted at follow-up, ancova at follow-up).
+    assert len(estimates) == 18
+    assert not estimates.duplicated(["outcome", "wave", "method", "estimand"]).any()
+    assert (estimates["ci_low"] < estimates["estimate"]).all()
+    assert (estimates["estimate"] < estimates["ci_high"]).all()
+    assert estimates["p_adjusted"].ge(estimates["p_value"] - 1e-12).all()
+
+
+def test_ledger_matches_the_exports(project):
+    root, simulated = project
+    for wave in ("baseline", "followup"):
+        ledger = pd.read_parquet(root / f"data/interim/demo/{wave}/ledger.parquet")
+        responses = pd.read_parquet(root / f"data/interim/demo/{wave}/responses.parquet")
+        assert len(ledger) == len(simulated.exports[wave])
+        assert (ledger["disposition"] == "analysed").sum() == len(responses)
+        meta = read_metadata(root / f"data/interim/demo/{wave}/responses.parquet")
+        assert meta["sources"][0]["rows_read"] == len(ledger)
+
+
+def _identifier_values(simulated) -> set[str]:
+    values = set()
+    for frame in simulated.exports.values():
+        for column in ("RecipientEmail", "IPAddress", "LocationLatitude", "LocationLongitude",
+                       "ExternalReference", "ResponseId", "Q6", "RecipientLastName"):  # fmt: skip
+            values |= {v for v in frame[column] if v and v != "TEST"}
+    return values
+
+
+def _text_of(path: Path) -> str:
+    if path.suffix == ".parquet":
+        table = pq.read_table(path)
+        meta = " ".join(str(v) for v in (table.schema.metadata or {}).values())
+        return meta + "\n" + table.to_pandas().to_csv()
+    return path.read_text(encoding="utf-8", errors="replace")
+
+
+def test_no_identifier_reaches_any_output(project):
+    root, simulated = project
+    identifiers = _identifier_values(simulated)
+    assert any("@" in v for v in identifiers) and len(identifiers) > 500
+    outputs = [p for d in ("data/interim", "data/processed", "reports", "logs")
+               for p in (root / d).rglob("*") if p.is_file()]  # fmt: skip
+    assert len(outputs) >= 15
+    for path in outputs:
+        text = _text_of(path)
+        for value in identifiers:
+            # Numbers (coordinates) must not appear as whole tokens; text anywhere.
+            pattern = rf"(?<![\d.]){re.escape(value)}(?!\d)" if value[-1].isdigit() else None
+            found = re.search(pattern, text) if pattern else value in text
+            assert not found, f"{value!r} found in {path}"
+
+
+def test_second_run_is_up_to_date(project):
+    root, _ = project
+    run = _snakemake(root, "--dry-run")
+    assert run.returncode == 0
+    assert "Nothing to be done" in run.stdout + run.stderr
+
+
+def test_report_is_self_contained(project):
+    root, _ = project
+    html = (root / "reports/demo/report.html").read_text()
+    assert "<svg" in html
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
+    assert "<script" not in html
+    assert "Loneliness (UCLA-3)" in html
+
+
+def test_lint_reports_only_the_explained_warning():
+    # README.md ("snakemake --lint") explains the one lint we keep: rules name no conda
+    # environment or container, because the software environment is the project's .venv
+    # built from pyproject.toml. Any other lint fails this test.
+    run = subprocess.run(
+        [SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(ROOT), "--lint"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    output = run.stdout + run.stderr
+    lints = {line.strip() for line in output.splitlines() if line.startswith("    * ")}
+    assert lints <= {"* Specify a conda environment or container for each rule.:"}, output
+    rules = re.findall(r"Lints for rule (\w+)", output)
+    assert sorted(rules) == ["analyze", "ingest", "report", "score"] or not rules
