@@ -106,8 +106,8 @@ def test_omega_matches_hedges_df_form(n_total, expected):
 @pytest.mark.parametrize("n_total", [50, 100, 400])
 def test_omega_approximates_exact_correction(n_total):
     # Domain ref 3.1: exact J(df) = Gamma(df/2) / (sqrt(df/2) Gamma((df - 1)/2)), df = N - 2
-    # (Hedges 1981); the approximation error of 1 - 3/(4 df - 1) is O(df^-2): 1.4e-5 at N = 50 (computed
-    # with math.lgamma), far below the O(1/df) correction itself.
+    # (Hedges 1981); the error of the approximation 1 - 3/(4 df - 1) is O(df^-2): 1.4e-5 at
+    # N = 50 (computed with math.lgamma), far below the O(1/df) correction itself.
     df = n_total - 2
     exact = math.exp(math.lgamma(df / 2) - math.lgamma((df - 1) / 2)) / math.sqrt(df / 2)
     assert small_sample_correction(n_total) == pytest.approx(exact, abs=2e-5)

@@ -94,7 +94,7 @@ def ancova(
         ``cluster``: CR1 in Stata's convention, ``G/(G-1) * (N-1)/(N-K)`` (statsmodels'
         default correction), t with ``G - 1`` df; unreliable with fewer than ~40 clusters.
     cluster : str, optional
-        Cluster column, required for ``se="cluster"``.
+        Cluster column, required for ``se="cluster"``; rows without a cluster are left out.
     alpha : float
 
     Returns
@@ -107,6 +107,8 @@ def ancova(
     """
     terms = [t for t in dict.fromkeys([baseline, *covariates]) if t]
     frame = data.assign(participant=(data["group"] == "participant").astype(float))
+    if se == "cluster":  # a row without a cluster cannot enter a cluster-robust fit
+        frame = frame[frame[cluster].notna()]
     formula = f"Q('{outcome}') ~ participant" + "".join(f" + {t}" for t in terms)
     try:
         model = smf.ols(formula, data=frame, missing="drop")
@@ -117,7 +119,8 @@ def ancova(
             expected="covariate names, OUTCOME_baseline columns or patsy terms such as C(gender)",
             found=f"{terms}: {exc}",
         ) from None
-    rows = frame.index[model.data.row_labels] if model.data.row_labels is not None else frame.index
+    # row_labels are the index labels of the complete cases patsy kept (not positions).
+    rows = pd.Index(model.data.row_labels) if model.data.row_labels is not None else frame.index
     used = frame.loc[rows]
     summary = unadjusted(used, outcome, alpha=alpha)
     summary["rows"] = rows

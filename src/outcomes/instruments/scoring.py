@@ -61,8 +61,9 @@ def score_instrument(items: pd.DataFrame, instrument: Instrument) -> pd.DataFram
     >>> from outcomes.instruments import get_instrument
     >>> phq9 = get_instrument("phq9")
     >>> items = pd.DataFrame([[1, 1, 1, 1, 1, 1, 1, 1, 1]], columns=range(1, 10))
-    >>> score_instrument(items, phq9)[["score", "n_answered", "band"]].iloc[0].tolist()
-    [9.0, 9, 'mild']
+    >>> scored = score_instrument(items, phq9).iloc[0]
+    >>> float(scored["score"]), int(scored["n_answered"]), scored["band"]
+    (9.0, 9, 'mild')
     """
     if instrument.kind == "numeric":
         values = pd.to_numeric(items.iloc[:, 0], errors="coerce").astype(float)

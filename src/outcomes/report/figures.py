@@ -55,7 +55,7 @@ def forest_plot(adjusted: pd.DataFrame, unadjusted: pd.DataFrame | None = None) 
     ax.set_xlim(-limit, limit)
     ax.set_xlabel("Effect size (Hedges' g); right of the line = participants better off")
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
 

@@ -12,13 +12,14 @@ def _number(x: float, decimals: int = 2) -> str:
 
 
 def _p_phrase(p_adjusted: float) -> str:
+    """A clause on chance, completing "...; this ...". Thresholds: 0.001 and 0.05."""
     if math.isnan(p_adjusted):
         return "could not be tested"
     if p_adjusted < 0.001:
-        return "very unlikely to be chance alone (adjusted p < 0.001)"
+        return "is very unlikely to be chance alone (adjusted p < 0.001)"
     if p_adjusted < 0.05:
-        return f"unlikely to be chance alone (adjusted p = {p_adjusted:.3f})"
-    return f"could be chance (adjusted p = {p_adjusted:.2f})"
+        return f"is unlikely to be chance alone (adjusted p = {p_adjusted:.3f})"
+    return f"could well be chance (adjusted p = {p_adjusted:.2f})"
 
 
 def effect_sentence(row: pd.Series) -> str:
@@ -53,7 +54,7 @@ def effect_sentence(row: pd.Series) -> str:
     return (
         f"{row['label']}: participants scored {_number(est)} points {word} ({quality}) than "
         f"comparable non-participants ({ci}), an effect size of {abs(row['hedges_g']):.2f} SD; "
-        f"this is {_p_phrase(row['p_adjusted'])}."
+        f"this {_p_phrase(row['p_adjusted'])}."
     )
 
 

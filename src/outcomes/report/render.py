@@ -16,7 +16,7 @@ import outcomes
 from outcomes.config import Cohort, Settings
 from outcomes.report.figures import forest_plot, to_svg
 from outcomes.report.narrative import effect_sentence, selection_sentence
-from outcomes.report.suppression import suppress_count, too_small
+from outcomes.report.suppression import suppress_breakdown, suppress_count, too_small
 
 _STEP_LABELS = {
     "received": "Survey responses received",
@@ -129,10 +129,12 @@ def _flow_rows(flow: pd.DataFrame, cohort: Cohort, k: int) -> list[dict]:
         rows.append(
             {"wave": wave, "step": _STEP_LABELS["received"], "all": suppress_count(received, k)}
         )
-        for _, r in part[part["step"].str.startswith("excluded:")].iterrows():
-            reason = r["step"].split(":", 1)[1]
-            rows.append({"wave": wave, "step": "Excluded: " + _REASON_LABELS.get(reason, reason),
-                         "all": suppress_count(r["n"], k), "indent": True})  # fmt: skip
+        excluded = part[part["step"].str.startswith("excluded:")]
+        shown = suppress_breakdown(excluded["n"].astype(int).tolist(), k)
+        for step, count in zip(excluded["step"], shown, strict=True):
+            reason = step.split(":", 1)[1]
+            label = "Excluded: " + _REASON_LABELS.get(reason, reason)
+            rows.append({"wave": wave, "step": label, "all": count, "indent": True})
         for step in ("kept", "followed_up", "lost_to_followup"):
             sub = part[part["step"] == step].set_index("group")["n"]
             if len(sub):

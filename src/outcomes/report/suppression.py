@@ -26,3 +26,24 @@ def too_small(n_participants: int, n_comparison: int, min_cell_size: int) -> boo
     """True when a statistic must be withheld because a group has fewer than
     ``min_cell_size`` members."""
     return min(int(n_participants), int(n_comparison)) < min_cell_size
+
+
+def suppress_breakdown(counts: list[int], min_cell_size: int) -> list[str]:
+    """Format the parts of a total whose other parts are shown, with complementary
+    suppression: when exactly one part is small, the next smallest non-zero part is hidden
+    too (as ``"*"``), so that the small one cannot be recovered by subtraction.
+
+    Examples
+    --------
+    >>> suppress_breakdown([37, 4, 12, 0], 10)
+    ['37', '<10', '*', '0']
+    >>> suppress_breakdown([37, 4, 3], 10)
+    ['37', '<10', '<10']
+    """
+    shown = [suppress_count(n, min_cell_size) for n in counts]
+    small = [i for i, n in enumerate(counts) if 0 < n < min_cell_size]
+    if len(small) == 1:
+        others = [i for i, n in enumerate(counts) if n >= min_cell_size]
+        if others:
+            shown[min(others, key=lambda i: counts[i])] = "*"
+    return shown

@@ -1,0 +1,90 @@
+"""The funder report: suppression, generated sentences, figure data, rendering."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from outcomes.report.figures import benefit_oriented, forest_plot
+from outcomes.report.narrative import effect_sentence, selection_sentence
+from outcomes.report.render import render_report
+from outcomes.report.suppression import suppress_breakdown, suppress_count, too_small
+
+
+@pytest.mark.parametrize(
+    ("n", "shown"), [(0, "0"), (1, "<10"), (9, "<10"), (10, "10"), (12345, "12,345")]
+)
+def test_counts_below_the_minimum_are_suppressed(n, shown):
+    # Rule (domain reference 4.2): suppress counts 1..9 with n < 10; zero discloses nobody.
+    assert suppress_count(n, 10) == shown
+
+
+def test_complementary_suppression_protects_a_lone_small_cell():
+    # Total 60 = 40 + 5 + 15: showing 40 and 15 would reveal the 5, so 15 is hidden too.
+    assert suppress_breakdown([40, 5, 15], 10) == ["40", "<10", "*"]
+    assert suppress_breakdown([40, 5, 3], 10) == ["40", "<10", "<10"]
+    assert suppress_breakdown([40, 12], 10) == ["40", "12"]
+    assert too_small(9, 400, 10) and not too_small(10, 10, 10)
+
+
+def _row(**kw):
+    base = {"label": "Stress (PSS-10)", "estimate": -1.7, "ci_low": -2.75, "ci_high": -0.65,
+            "direction": "lower_is_better", "p_adjusted": 0.004, "hedges_g": -0.21}  # fmt: skip
+    return pd.Series(base | kw)
+
+
+def test_sentence_follows_direction_of_benefit():
+    text = effect_sentence(_row())
+    assert "1.70 points lower (better)" in text
+    assert "95% CI: 0.65 to 2.75 lower" in text and "0.21 SD" in text
+    assert "unlikely to be chance alone (adjusted p = 0.004)" in text
+    worse = effect_sentence(_row(direction="higher_is_better", label="Self-esteem"))
+    assert "lower (worse)" in worse
+    unclear = effect_sentence(_row(estimate=0.36, ci_low=-0.33, ci_high=1.05, p_adjusted=0.31))
+    assert "from 0.33 lower to 1.05 higher" in unclear and "could well be chance" in unclear
+
+
+def test_selection_sentence_names_large_baseline_gaps():
+    rows = pd.DataFrame({"label": ["Loneliness (UCLA-3)", "Grades (GPA)"], "hedges_g": [0.6, 0.1]})
+    text = selection_sentence(rows)
+    assert "loneliness (higher, 0.60 SD)" in text and "grades" not in text
+    similar = selection_sentence(rows.assign(hedges_g=[0.1, -0.2]))
+    assert "similar" in similar
+
+
+def test_forest_plot_orients_benefit_to_the_right():
+    estimates = pd.DataFrame({
+        "label": ["Stress", "Self-esteem"], "hedges_g": [-0.3, 0.2],
+        "g_ci_low": [-0.5, 0.05], "g_ci_high": [-0.1, 0.35],
+        "direction": ["lower_is_better", "higher_is_better"],
+    })  # fmt: skip
+    data = benefit_oriented(estimates)
+    np.testing.assert_allclose(data["g"], [0.3, 0.2])
+    np.testing.assert_allclose(data["g_low"], [0.1, 0.05])
+    np.testing.assert_allclose(data["g_high"], [0.5, 0.35])
+    figure = forest_plot(estimates)
+    points = figure.axes[0].lines[1].get_xdata()  # lines[0] is the zero line
+    np.testing.assert_allclose(points, [0.3, 0.2])
+
+
+def test_small_groups_get_no_result(small_simulation, settings):
+    from outcomes.analysis import analyze
+    from outcomes.ingest import ingest_wave
+    from outcomes.instruments.stage import reliability_table, score_responses
+
+    _, cohort, _ = small_simulation
+    results = [ingest_wave(cohort, w) for w in cohort.waves]
+    responses = pd.concat([r.responses for r in results])
+    ledger = pd.concat([r.ledger for r in results])
+    tables = analyze(
+        score_responses(responses, cohort), ledger, reliability_table(responses, cohort),
+        cohort, settings,
+    )  # fmt: skip
+    html = render_report(tables, cohort, settings)
+    assert "Loneliness (UCLA-3): participants scored" in html
+    estimates = tables["estimates"].copy()
+    estimates.loc[estimates["outcome"] == "gpa", "n_participants"] = 7
+    html = render_report(tables | {"estimates": estimates}, cohort, settings)
+    assert "Grades (GPA): fewer than 10 students in a group" in html
+    assert "Grades (GPA): participants scored" not in html
