@@ -11,7 +11,7 @@ from outcomes.config import cohort_from_dict, settings_from_dict
 from outcomes.simulate import simulate_cohort, write_cohort
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+SAMPLES = ROOT / "tests/fixtures/samples"  # real exports, copied from shared/samples
 
 
 def demo_cohort_dict(data_dir: Path) -> dict:

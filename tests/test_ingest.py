@@ -15,12 +15,12 @@ from outcomes.ingest.privacy import pseudonymize
 from outcomes.ingest.qualtrics import read_qualtrics
 from outcomes.tables import read_metadata
 
-from .conftest import ROOT, SHARED, demo_cohort_dict
+from .conftest import ROOT, SAMPLES, demo_cohort_dict
 
 
 def test_reads_the_real_qualtrics_sample():
     # ropensci/qualtRics inst/extdata/sample.csv: 3 header rows, 20 columns, one response.
-    raw = read_qualtrics(SHARED / "samples/qualtrics/sample.csv")
+    raw = read_qualtrics(SAMPLES / "qualtrics/sample.csv")
     assert raw.values.shape == (1, 20)
     assert raw.header_rows == 3
     assert raw.import_ids["ResponseId"] == "_recordId"
@@ -31,7 +31,7 @@ def test_reads_the_real_qualtrics_sample():
 
 def test_legacy_two_row_export_is_refused_with_a_clear_error():
     with pytest.raises(ExportError) as info:
-        read_qualtrics(SHARED / "samples/qualtrics/sample_legacy.csv")
+        read_qualtrics(SAMPLES / "qualtrics/sample_legacy.csv")
     message = str(info.value)
     assert "sample_legacy.csv" in message and "row 3" in message and "ImportId" in message
 
