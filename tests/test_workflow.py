@@ -10,13 +10,12 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import pyarrow.parquet as pq
 import pytest
 
 from outcomes.simulate import simulate_cohort, write_cohort
 from outcomes.tables import read_metadata
 
-from .conftest import ROOT
+from .conftest import ROOT, assert_no_identifiers, identifier_values
 
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 pytestmark = pytest.mark.workflow
@@ -84,37 +83,14 @@ def test_ledger_matches_the_exports(project):
         assert meta["sources"][0]["rows_read"] == len(ledger)
 
 
-def _identifier_values(simulated) -> set[str]:
-    values = set()
-    for frame in simulated.exports.values():
-        for column in ("RecipientEmail", "IPAddress", "LocationLatitude", "LocationLongitude",
-                       "ExternalReference", "ResponseId", "Q6", "RecipientLastName"):  # fmt: skip
-            values |= {v for v in frame[column] if v and v != "TEST"}
-    return values
-
-
-def _text_of(path: Path) -> str:
-    if path.suffix == ".parquet":
-        table = pq.read_table(path)
-        meta = " ".join(str(v) for v in (table.schema.metadata or {}).values())
-        return meta + "\n" + table.to_pandas().to_csv()
-    return path.read_text(encoding="utf-8", errors="replace")
-
-
 def test_no_identifier_reaches_any_output(project):
     root, simulated = project
-    identifiers = _identifier_values(simulated)
+    identifiers = identifier_values(simulated.exports.values())
     assert any("@" in v for v in identifiers) and len(identifiers) > 500
     outputs = [p for d in ("data/interim", "data/processed", "reports", "logs")
                for p in (root / d).rglob("*") if p.is_file()]  # fmt: skip
     assert len(outputs) >= 15
-    for path in outputs:
-        text = _text_of(path)
-        for value in identifiers:
-            # Numbers (coordinates) must not appear as whole tokens; text anywhere.
-            pattern = rf"(?<![\d.]){re.escape(value)}(?!\d)" if value[-1].isdigit() else None
-            found = re.search(pattern, text) if pattern else value in text
-            assert not found, f"{value!r} found in {path}"
+    assert_no_identifiers(outputs, identifiers)
 
 
 def test_second_run_is_up_to_date(project):
@@ -146,3 +122,16 @@ def test_lint_reports_only_the_explained_warning():
     assert lints <= {"* Specify a conda environment or container for each rule.:"}, output
     rules = re.findall(r"Lints for rule (\w+)", output)
     assert sorted(rules) == ["analyze", "ingest", "report", "score"] or not rules
+
+
+def test_snakemake_report_archive_builds(project, tmp_path):
+    # `snakemake --report` collects every deliverable annotated with report(...).
+    root, _ = project
+    archive = tmp_path / "archive.zip"
+    run = _snakemake(root, "--report", str(archive))
+    assert run.returncode == 0, run.stderr[-2000:]
+    import zipfile
+
+    names = zipfile.ZipFile(archive).namelist()
+    assert any(n.endswith("report.html") for n in names)
+    assert any(n.endswith("estimates.csv") for n in names)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from outcomes.analysis.effect_sizes import hedges_g, improvement_index, pooled_sd
 from outcomes.analysis.estimators import ancova, unadjusted
@@ -13,7 +15,9 @@ from outcomes.analysis.multiplicity import adjust_pvalues
 from outcomes.analysis.panel import analysis_panel
 from outcomes.config import Cohort, Settings
 from outcomes.ingest.ledger import KEPT
-from outcomes.tables import write_csv
+from outcomes.tables import write_csv, write_parquet
+
+log = logging.getLogger(__name__)
 
 __all__ = ["analysis_panel", "analyze", "analyze_cohort", "descriptives", "estimates", "flow"]
 
@@ -217,6 +221,7 @@ def analyze_cohort(
     ledger = pd.concat([pd.read_parquet(p) for p in ledger_paths], ignore_index=True)
     tables = analyze(scores, ledger, reliability, cohort, settings)
     tables_dir = Path(tables_dir)
+    log.info("%d estimates for %d outcomes", len(tables["estimates"]), len(cohort.outcomes))
     for name, table in tables.items():
         write_csv(table, tables_dir / f"{name}.csv")
         _write_table_parquet(table, tables_dir / f"{name}.parquet")
@@ -224,8 +229,4 @@ def analyze_cohort(
 
 
 def _write_table_parquet(table: pd.DataFrame, path: Path) -> None:
-    import pyarrow as pa
-
-    from outcomes.tables import write_parquet
-
     write_parquet(table, path, pa.Schema.from_pandas(table, preserve_index=False))

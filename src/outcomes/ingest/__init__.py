@@ -6,6 +6,7 @@ the Python API alike.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from outcomes.ingest.rawtable import RawTable
 from outcomes.tables import LEDGER_SCHEMA, responses_schema, write_parquet
 
 READERS = {"qualtrics": read_qualtrics}
+log = logging.getLogger(__name__)
 
 __all__ = ["READERS", "IngestResult", "RawTable", "ingest_wave", "read_export"]
 
@@ -119,6 +121,13 @@ def ingest_wave(
                 },
             }
         )
+    for record, ledger_part in zip(records, ledgers, strict=True):
+        excluded = ledger_part.loc[ledger_part["disposition"] != KEPT, "disposition"]
+        log.info(
+            "%s (%s): %d rows read, %d kept, %d excluded %s",
+            record["file"], wave, record["rows_read"], record["rows_kept"],
+            record["rows_excluded"], dict(sorted(excluded.value_counts().items())),
+        )  # fmt: skip
     responses = pd.concat(frames).reset_index(drop=True)
     ledger = pd.concat(ledgers, ignore_index=True)
     check_invariant(

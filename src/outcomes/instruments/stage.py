@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +14,7 @@ from outcomes.instruments.scoring import reverse_key, score_instrument
 from outcomes.tables import RELIABILITY_SCHEMA, write_parquet
 
 ID_COLUMNS = ["respondent_id", "wave", "group", "cluster"]
+log = logging.getLogger(__name__)
 
 
 def scores_schema(cohort: Cohort) -> pa.Schema:
@@ -103,6 +105,11 @@ def score_cohort(
     responses = pd.concat([pd.read_parquet(p) for p in responses_paths], ignore_index=True)
     scores = score_responses(responses, cohort)
     reliability = reliability_table(responses, cohort)
+    for outcome in cohort.outcomes:
+        log.info(
+            "%s: %d of %d responses scored",
+            outcome.name, scores[outcome.name].notna().sum(), len(scores),
+        )  # fmt: skip
     metadata = {"config_hash": cohort.config_hash}
     if scores_path is not None:
         write_parquet(scores, scores_path, scores_schema(cohort), metadata)

@@ -83,3 +83,44 @@ def selection_sentence(baseline_rows: pd.DataFrame) -> str | None:
         "starting differences with the program's effect, so the results below compare "
         "students with similar starting points."
     )
+
+
+def _short(label: str) -> str:
+    return label.split(" (")[0].lower()
+
+
+def _join(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def headline_sentence(adjusted: pd.DataFrame) -> str:
+    """The report's opening summary: on how many outcomes participants were better off, by
+    the ``favours`` column of the adjusted estimates (CI excluding zero).
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"label": ["Stress (PSS-10)", "Anxiety (GAD-7)", "Grades (GPA)"],
+    ...                      "favours": ["participants", "unclear", "participants"]})
+    >>> headline_sentence(rows)  # doctest: +NORMALIZE_WHITESPACE
+    'After taking account of where students started, participants were better off than
+    comparable non-participants on 2 of 3 outcomes (stress and grades); for anxiety the
+    difference was too small to tell apart from chance.'
+    """
+    by_verdict: dict[str, list[str]] = {"participants": [], "comparison": [], "unclear": []}
+    for label, verdict in zip(adjusted["label"], adjusted["favours"], strict=True):
+        by_verdict[verdict].append(_short(label))
+    better, worse, unclear = (by_verdict[k] for k in ("participants", "comparison", "unclear"))
+    parts = []
+    if better:
+        parts.append(
+            f"participants were better off than comparable non-participants on {len(better)} "
+            f"of {len(adjusted)} outcomes ({_join(better)})"
+        )
+    else:
+        parts.append(f"participants were not clearly better off on any of {len(adjusted)} outcomes")
+    if worse:
+        parts.append(f"they were worse off on {_join(worse)}")
+    sentence = "After taking account of where students started, " + "; ".join(parts)
+    if unclear and better:
+        sentence += f"; for {_join(unclear)} the difference was too small to tell apart from chance"
+    return sentence + "."

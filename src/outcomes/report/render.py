@@ -15,7 +15,7 @@ import pandas as pd
 import outcomes
 from outcomes.config import Cohort, Settings
 from outcomes.report.figures import forest_plot, to_svg
-from outcomes.report.narrative import effect_sentence, selection_sentence
+from outcomes.report.narrative import effect_sentence, headline_sentence, selection_sentence
 from outcomes.report.suppression import suppress_breakdown, suppress_count, too_small
 
 _STEP_LABELS = {
@@ -106,6 +106,7 @@ def render_report(tables: dict[str, pd.DataFrame], cohort: Cohort, settings: Set
             plan=plan,
             method=method,
             selection=selection_sentence(baseline),
+            headline=headline_sentence(shown) if len(shown) else None,
             figure=figure,
             results=results,
             flow=flow,
