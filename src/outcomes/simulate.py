@@ -30,7 +30,6 @@ the observed baseline stress score, so an analysis that adjusts for those is unb
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 from dataclasses import dataclass
@@ -555,12 +554,3 @@ def _add_mess(rng, frame: pd.DataFrame, item_cols: list[str], student: pd.DataFr
 def _shift_times(stamps: pd.Series, hours) -> np.ndarray:
     moments = pd.to_datetime(stamps.to_numpy(dtype=str)) + pd.to_timedelta(hours, unit="h")
     return moments.strftime("%Y-%m-%d %H:%M:%S").to_numpy(dtype=object)
-
-
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a file's bytes, in hex."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -16,7 +16,7 @@ import pandas as pd
 
 from outcomes.errors import ExportError
 from outcomes.ingest.rawtable import RawTable
-from outcomes.simulate import file_sha256
+from outcomes.tables import file_sha256
 
 
 def decode(data: bytes, path: Path) -> str:

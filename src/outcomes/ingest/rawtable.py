@@ -24,7 +24,15 @@ class RawTable:
     import_ids : dict
         Column -> the tool's internal id (Qualtrics ImportId), where the export has one.
     value_labels : dict
-        Column -> {code: label}, for formats that carry labels beside codes.
+        Column -> {code: label}, for formats that carry labels beside codes (SPSS value
+        labels, a REDCap data dictionary). Codes are strings as they appear in ``values``
+        (SPSS numeric codes formatted with ``"%g"``: 1.0 -> "1").
+    missing_codes : dict
+        Column -> set of codes the file itself declares missing (SPSS user-defined missing
+        values); they become missing before mapping.
+    identifiers : set
+        Columns the file's own metadata marks as identifying (REDCap ``Identifier? = y``,
+        ``redcap_survey_identifier``); they are always dropped.
     header_rows : int
         Lines before the first data row; the file line of data row ``r`` is ``header_rows + r``.
     format : str
@@ -40,6 +48,8 @@ class RawTable:
     sha256: str
     import_ids: dict[str, str] = field(default_factory=dict)
     value_labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    missing_codes: dict[str, set[str]] = field(default_factory=dict)
+    identifiers: set[str] = field(default_factory=set)
 
     def line_of(self, row_number: int) -> int:
         """File line (1-based) of a data row, for error messages."""
