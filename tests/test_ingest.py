@@ -232,11 +232,27 @@ def test_truncated_file_names_the_row(small_simulation, tmp_path):
     assert info.value.row is not None and "fields" in info.value.expected
 
 
-def test_not_utf8(tmp_path):
+def test_binary_file_is_refused(tmp_path):
     path = tmp_path / "bad.csv"
-    path.write_bytes(b"StartDate\r\nStart Date\r\n\xff\xfe\xfa\r\n")
-    with pytest.raises(ExportError, match="UTF"):
+    path.write_bytes(b"PK\x03\x04\x00\x00 an xlsx renamed to csv")
+    with pytest.raises(ExportError, match="binary"):
         read_qualtrics(path)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "latin-1", "utf-16"])
+def test_encodings_decode_to_the_same_text(encoding):
+    # "Zoë, Ærø" survives each encoding (UTF-16 and UTF-8-sig carry a BOM, Latin-1 falls back).
+    from outcomes.ingest.detect import decode_text
+
+    text = "StartDate,Name\r\nZoë,Ærø\r\n"
+    assert decode_text(text.encode(encoding), "x.csv") == text
+
+
+def test_unknown_encoding_in_config():
+    from outcomes.ingest.detect import decode_text
+
+    with pytest.raises(ExportError, match="unknown encoding"):
+        decode_text(b"a,b", "x.csv", encoding="klingon-8")
 
 
 def test_demo_key_refused_for_real_cohorts(small_simulation, monkeypatch):

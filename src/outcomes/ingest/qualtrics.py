@@ -15,26 +15,9 @@ from pathlib import Path
 import pandas as pd
 
 from outcomes.errors import ExportError
+from outcomes.ingest.detect import decode_text
 from outcomes.ingest.rawtable import RawTable
 from outcomes.tables import file_sha256
-
-
-def decode(data: bytes, path: Path) -> str:
-    """Decode an export's bytes: UTF-16 when it starts with a UTF-16 BOM, else UTF-8 (BOM
-    optional)."""
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ExportError(
-            "the file is not valid UTF-8 or UTF-16 text",
-            file=path,
-            row=line,
-            expected="a text export encoded as UTF-8 (with or without BOM) or UTF-16",
-            found=f"byte {data[exc.start]:#04x} at offset {exc.start}",
-        ) from None
 
 
 def read_qualtrics(path: str | Path) -> RawTable:
@@ -62,7 +45,7 @@ def read_qualtrics(path: str | Path) -> RawTable:
         raise ExportError("cannot read the export", file=path, found=str(exc)) from None
     if not data.strip():
         raise ExportError("the export is empty", file=path, expected="a Qualtrics CSV export")
-    text = decode(data, path)
+    text = decode_text(data, path)
     rows = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [next(rows, None) for _ in range(3)]

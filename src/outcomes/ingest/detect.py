@@ -1,0 +1,79 @@
+"""Sniff an export's encoding and format; an explicit setting in the config always wins."""
+
+from __future__ import annotations
+
+import codecs
+import logging
+from pathlib import Path
+
+from outcomes.errors import ExportError
+
+log = logging.getLogger(__name__)
+
+
+def decode_text(data: bytes, path: str | Path, encoding: str | None = None) -> str:
+    """Decode an export's bytes.
+
+    Order: an explicit ``encoding`` (from the config); a UTF-16 BOM (``FF FE``/``FE FF``) ->
+    UTF-16; UTF-8 with or without BOM; otherwise Latin-1 (cp1252, the Windows superset), with
+    a warning in the log, since a legacy export re-saved by Excel is the usual cause.
+
+    Raises
+    ------
+    ExportError
+        For an unknown encoding name, bytes that do not decode with the explicit encoding, or
+        binary content (NUL bytes outside UTF-16).
+    """
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise ExportError(
+                "unknown encoding in the config",
+                file=path,
+                column="encoding",
+                expected="a Python codec name such as utf-8, utf-16, latin-1, cp1252",
+                found=repr(encoding),
+            ) from None
+        try:
+            return data.decode(encoding).removeprefix("\ufeff")
+        except UnicodeDecodeError as exc:
+            raise _undecodable(data, path, exc, encoding) from None
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise _undecodable(data, path, exc, "utf-16") from None
+    if b"\x00" in data[:4096]:
+        raise ExportError(
+            "the file looks binary, not a text export",
+            file=path,
+            expected="a text export (CSV/TSV) in UTF-8, UTF-16 or Latin-1",
+            found="NUL bytes near the start (is it an .xlsx, .sav or .parquet file?)",
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        log.warning("%s is not UTF-8; read as Windows-1252 (Latin-1)", Path(path).name)
+        return (
+            data.decode("cp1252", errors="strict") if _cp1252_ok(data) else data.decode("latin-1")
+        )
+
+
+def _cp1252_ok(data: bytes) -> bool:
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _undecodable(data: bytes, path, exc: UnicodeDecodeError, encoding: str) -> ExportError:
+    line = data[: exc.start].count(b"\n") + 1
+    return ExportError(
+        f"the file is not valid {encoding}",
+        file=path,
+        row=line,
+        expected=f"text encoded as {encoding}",
+        found=f"byte {data[exc.start]:#04x} at offset {exc.start}",
+    )
