@@ -29,11 +29,13 @@ def test_reads_the_real_qualtrics_sample():
     assert raw.question_text["IPAddress"] == "IP-Adresse"
 
 
-def test_legacy_two_row_export_is_refused_with_a_clear_error():
+def test_non_qualtrics_layout_is_refused_with_a_clear_error(tmp_path):
+    path = tmp_path / "other.csv"
+    path.write_text("id,score\nsome text,1\n2,3\n")
     with pytest.raises(ExportError) as info:
-        read_qualtrics(SAMPLES / "qualtrics/sample_legacy.csv")
+        read_qualtrics(path)
     message = str(info.value)
-    assert "sample_legacy.csv" in message and "row 3" in message and "ImportId" in message
+    assert "other.csv" in message and "row 3" in message and "ImportId" in message
 
 
 def test_ledger_accounts_for_every_row(small_simulation):

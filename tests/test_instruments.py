@@ -50,7 +50,9 @@ def items_summing_to(total: int, k: int, top: int) -> list[int]:
 
 def test_builtin_ids():
     # The seven built-in instruments of the project (brief; domain ref 2.7 and 2.9).
-    assert list_instruments() == ["gad7", "gpa", "phq9", "pss10", "pss4", "rses", "ucla3"]
+    assert list_instruments() == [
+        "gad7", "gpa", "phq9", "pss10", "pss4", "rses", "ucla20", "ucla3"
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -65,6 +67,9 @@ def test_builtin_ids():
         ("pss4", 4, (0, 4), {2, 3}, (0, 16), "lower_is_better", 4),
         ("rses", 10, (0, 3), {2, 5, 6, 8, 9}, (0, 30), "higher_is_better", 8),
         ("ucla3", 3, (1, 3), set(), (3, 9), "lower_is_better", 3),
+        # UCLA-LS v3 (Russell 1996; domain ref 2.6): 1-4, reverse 1,5,6,9,10,15,16,19,20,
+        # 20-80, >= 16/20 answered (2.0).
+        ("ucla20", 20, (1, 4), {1, 5, 6, 9, 10, 15, 16, 19, 20}, (20, 80), "lower_is_better", 16),
     ],
 )
 def test_registry_matches_reference_table(
@@ -504,3 +509,9 @@ def test_cronbach_alpha_needs_two_complete_rows():
     result = cronbach_alpha(pd.DataFrame({"a": [1.0, NaN], "b": [2.0, 3.0]}))
     assert math.isnan(result["alpha"])
     assert result["n"] == 1
+
+
+def test_ucla20_all_never_scores_reversed_items_high():
+    # Russell 1996 key (domain ref 2.6): "Never" = 1; the 9 positively worded items are
+    # reversed (5 - 1 = 4): 9 * 4 + 11 * 1 = 47.
+    assert one("ucla20", [1] * 20)[0] == 47.0

@@ -36,6 +36,59 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _default_cohort_path(config: str) -> Path:
+    from outcomes.config import load_settings
+
+    settings = load_settings(config)
+    return settings.cohort_path(settings.cohorts[0])
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from outcomes.config import Source, load_cohort
+    from outcomes.ingest import ingest_wave
+
+    cohort = load_cohort(args.config or _default_cohort_path(args.settings))
+    export = Path(args.export).resolve()
+    source = next((s for s in cohort.sources if Path(s.path).resolve() == export), None)
+    if source is None:
+        wave = args.wave or cohort.waves[0]
+        source = Source(path=str(export), wave=wave)
+    wave = args.wave or source.waves[0]
+    cohort = dataclasses.replace(cohort, sources=(source,))
+    out = Path(args.output)
+    ledger_path = out.with_name(out.stem + ".ledger.parquet")
+    result = ingest_wave(cohort, wave, out, ledger_path)
+    for record in result.sources:
+        print(f"{record['file']} ({record['format']}, wave {wave}): {record['rows_read']} rows "
+              f"read, {record['rows_kept']} kept, {record['rows_excluded']} excluded")  # fmt: skip
+        dropped = record["dropped_columns"]
+        print(f"  identifier columns dropped: {', '.join(dropped['direct_identifier']) or '-'}")
+        print(f"  free-text columns dropped:  {', '.join(dropped['free_text']) or '-'}")
+    summary = result.summary()
+    for row in summary.itertuples():
+        print(f"  {row.disposition:20} {row.n:>8}")
+    print(f"responses: {out}\nledger:    {ledger_path}")
+    return 0
+
+
+def _init(args: argparse.Namespace) -> int:
+    from outcomes.ingest import read_export
+    from outcomes.ingest.draft import draft_cohort_config
+
+    text = draft_cohort_config(read_export(args.export), args.cohort)
+    out = Path(args.output or f"config/cohorts/{args.cohort}.yaml")
+    if out.exists() and not args.force:
+        raise OutcomesError(
+            "the cohort file exists already", file=out, expected="a new file, or --force"
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    print(f"draft written: {out} (check every line marked REVIEW)")
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     if not Path("Snakefile").is_file():
         raise OutcomesError(
@@ -66,6 +119,21 @@ def build_parser() -> argparse.ArgumentParser:
     val = sub.add_parser("validate", help="check config/config.yaml and every cohort file")
     val.add_argument("--config", default="config/config.yaml")
     val.set_defaults(func=_validate)
+
+    ing = sub.add_parser("ingest", help="ingest one export alone; print the ledger summary")
+    ing.add_argument("export", help="the export file")
+    ing.add_argument("--config", help="cohort config (default: first cohort of --settings)")
+    ing.add_argument("--settings", default="config/config.yaml", help="project settings")
+    ing.add_argument("--wave", help="wave of the export (default: from the cohort's sources)")
+    ing.add_argument("-o", "--output", required=True, help="responses Parquet to write")
+    ing.set_defaults(func=_ingest)
+
+    ini = sub.add_parser("init", help="write a draft cohort config from an export")
+    ini.add_argument("export", help="the export file")
+    ini.add_argument("--cohort", required=True, help="name of the new cohort")
+    ini.add_argument("-o", "--output", help="default: config/cohorts/COHORT.yaml")
+    ini.add_argument("--force", action="store_true", help="overwrite an existing file")
+    ini.set_defaults(func=_init)
 
     run = sub.add_parser("run", help="run the Snakemake workflow in the current project")
     run.add_argument("targets", nargs="*", help="files to build (default: every report)")

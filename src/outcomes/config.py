@@ -44,20 +44,45 @@ class Settings:
 
 @dataclass(frozen=True)
 class Source:
+    """One export file and how to read it (see the ``sources`` keys in config/README.md)."""
+
     path: str
-    wave: str
-    format: str = "qualtrics"
+    wave: str | None = None
+    wave_from: dict | None = None
+    format: str = "auto"
+    encoding: str | None = None
+    dictionary: str | None = None
+    sheet: str | None = None
+    rename: dict[str, str] = field(default_factory=dict)
+    value_labels: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def waves(self) -> tuple[str, ...]:
+        """The waves this source holds rows of."""
+        if self.wave is not None:
+            return (self.wave,)
+        return tuple(dict.fromkeys(self.wave_from["values"].values()))
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """One outcome: an instrument and the export columns of its items, in item order."""
+    """One outcome: an instrument and the export columns of its items, in item order.
+
+    ``columns`` holds the column names when the config lists them (or gives a ``{a..b}``
+    pattern); ``selector`` holds a ``{regex: ...}``, ``{text: ...}`` or ``{import_id: ...}``
+    rule that is resolved against each export's header (``outcomes.ingest.codebook``).
+    """
 
     name: str
     instrument: Instrument
-    columns: tuple[str, ...]
+    columns: tuple[str, ...] | None
     label: str
     domain: str
+    selector: dict | None = None
+
+    @property
+    def n_items(self) -> int:
+        return 1 if self.instrument.kind == "numeric" else len(self.instrument.items)
 
     @property
     def item_names(self) -> tuple[str, ...]:
@@ -101,7 +126,7 @@ class Cohort:
     raw: dict = field(default_factory=dict, repr=False)
 
     def sources_for(self, wave: str) -> tuple[Source, ...]:
-        return tuple(s for s in self.sources if s.wave == wave)
+        return tuple(s for s in self.sources if wave in s.waves)
 
     def outcome(self, name: str) -> Outcome:
         return next(o for o in self.outcomes if o.name == name)
@@ -234,7 +259,19 @@ def cohort_from_dict(raw: dict, path: str | None = None) -> Cohort:
             )
 
     for i, source in enumerate(data["sources"]):
-        need_wave(source["wave"], f"sources.{i}.wave")
+        if ("wave" in source) == ("wave_from" in source):
+            raise ConfigError(
+                "a source needs exactly one of wave and wave_from",
+                file=path,
+                column=f"sources.{i}",
+                expected="wave: NAME, or wave_from: {column: ..., values: {...}}",
+                found=", ".join(k for k in ("wave", "wave_from") if k in source) or "neither",
+            )
+        if "wave" in source:
+            need_wave(source["wave"], f"sources.{i}.wave")
+        else:
+            for value, wave in source["wave_from"]["values"].items():
+                need_wave(wave, f"sources.{i}.wave_from.values.{value}")
     plan = data["plan"]
     need_wave(plan["baseline_wave"], "plan.baseline_wave")
     need_wave(plan["primary_wave"], "plan.primary_wave")
@@ -276,9 +313,10 @@ def cohort_from_dict(raw: dict, path: str | None = None) -> Cohort:
                 expected=exc.expected,
                 found=exc.found,
             ) from None
-        columns = expand_columns(spec["columns"])
+        selector = spec["columns"] if isinstance(spec["columns"], dict) else None
+        columns = None if selector else expand_columns(spec["columns"])
         n_expected = 1 if instrument.kind == "numeric" else len(instrument.items)
-        if len(columns) != n_expected:
+        if columns is not None and len(columns) != n_expected:
             raise ConfigError(
                 f"wrong number of item columns for {instrument.id}",
                 file=path,
@@ -287,7 +325,7 @@ def cohort_from_dict(raw: dict, path: str | None = None) -> Cohort:
                 found=f"{len(columns)}: {list(columns)}",
             )
         label = spec.get("label") or f"{name.replace('_', ' ').capitalize()}"
-        outcomes.append(Outcome(name, instrument, columns, label, spec["domain"]))
+        outcomes.append(Outcome(name, instrument, columns, label, spec["domain"], selector))
 
     return Cohort(
         name=data["name"],

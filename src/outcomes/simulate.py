@@ -50,6 +50,9 @@ DEMO_SCALES: dict[str, tuple[str, str]] = {
     "loneliness": ("ucla3", "Q5"),
 }
 LATENT_ORDER = list(DEMO_SCALES)
+#: The benchmark survey adds the 20-item UCLA-LS v3 (59 items + GPA = 60 item columns); it
+#: measures the same latent loneliness as the UCLA-3.
+LONG_FORM = ("ucla20", "Q7")
 
 #: Planted effects on the latent traits, in latent SD units (GPA: grade points).
 DEFAULT_EFFECTS: dict[str, float] = {
@@ -81,6 +84,7 @@ _THRESHOLDS = {
     "phq9": [-0.1, 0.8, 1.4],
     "gad7": [-0.1, 0.8, 1.4],
     "ucla3": [0.0, 1.0],
+    "ucla20": [-0.8, 0.1, 1.1],
 }
 _LOADING = 0.72  # item-trait correlation: alpha ~0.8-0.9 for the long scales
 _STABILITY = 0.6  # baseline -> follow-up correlation of each latent trait
@@ -146,6 +150,8 @@ def simulate_cohort(
     effects: dict[str, float] | None = None,
     participation: float = 1 / 3,
     mess: bool = True,
+    long_form: bool = False,
+    id_offset: int = 0,
 ) -> SimulatedCohort:
     """Simulate a two-wave peer-mentoring cohort as Qualtrics-style exports.
 
@@ -165,6 +171,12 @@ def simulate_cohort(
     mess : bool
         Add preview/test responses, unfinished responses, duplicates, speeders, skipped items
         and records without an id. With ``False`` only attrition remains.
+    long_form : bool
+        Add the 20-item UCLA-LS v3 (columns ``Q7_1..Q7_20``), for 60 item columns in all (the
+        benchmark survey). Drawn from a separate random stream, so the other columns are the
+        same with or without it.
+    id_offset : int
+        Added to the student number, so that cohorts simulated in chunks have distinct ids.
 
     Returns
     -------
@@ -208,8 +220,9 @@ def simulate_cohort(
     gpa_base = np.clip(np.round(gpa(academic0, base), 2), 0.0, 4.0)
 
     # Item answers at baseline (category codes 0..m-1, before labels).
-    base_items = {s: _answer(rng, base[:, j], s) for j, s in enumerate(LATENT_ORDER)}
-    base_scores = {s: _score_codes(base_items[s], s) for s in LATENT_ORDER}
+    ids = {s: DEMO_SCALES[s][0] for s in LATENT_ORDER}
+    base_items = {s: _answer(rng, base[:, j], ids[s]) for j, s in enumerate(LATENT_ORDER)}
+    base_scores = {s: _score_codes(base_items[s], ids[s]) for s in LATENT_ORDER}
 
     # Self-selection on observed baseline loneliness and stress, gender and grade level.
     def z(x):
@@ -226,10 +239,10 @@ def simulate_cohort(
 
     # Follow-up: both potential outcomes share every noise draw.
     follow_items0, follow_items1 = {}, {}
-    item_noise = {s: rng.standard_normal((n, _n_items(s))) for s in LATENT_ORDER}
+    item_noise = {s: rng.standard_normal((n, _n_items(ids[s]))) for s in LATENT_ORDER}
     for j, s in enumerate(LATENT_ORDER):
-        follow_items0[s] = _answer(None, follow0[:, j], s, noise=item_noise[s])
-        follow_items1[s] = _answer(None, follow0[:, j] + effects[s], s, noise=item_noise[s])
+        follow_items0[s] = _answer(None, follow0[:, j], ids[s], noise=item_noise[s])
+        follow_items1[s] = _answer(None, follow0[:, j] + effects[s], ids[s], noise=item_noise[s])
     gpa_noise = rng.normal(0, 0.25, size=n)
     gpa_follow0 = np.clip(np.round(gpa(academic1, follow0) + gpa_noise, 2), 0.0, 4.0)
     gpa_follow1 = np.clip(np.round(gpa(academic1, follow0) + gpa_noise + effects["gpa"], 2), 0, 4)
@@ -239,7 +252,8 @@ def simulate_cohort(
         if s == "gpa":
             y0, y1 = gpa_follow0, gpa_follow1
         else:
-            y0, y1 = _score_codes(follow_items0[s], s), _score_codes(follow_items1[s], s)
+            y0 = _score_codes(follow_items0[s], ids[s])
+            y1 = _score_codes(follow_items1[s], ids[s])
         att = float(np.mean(y1[joins] - y0[joins]))
         sd0 = float(np.std(y0, ddof=1))
         truth_rows.append(
@@ -262,7 +276,7 @@ def simulate_cohort(
     attrition_logit = -1.5 - 0.9 * joins + 0.3 * z(base_scores["stress"])
     responds_followup = rng.random(n) >= 1 / (1 + np.exp(-attrition_logit))
 
-    student_id = np.array([f"S{100000 + i:06d}" for i in range(n)])
+    student_id = np.array([f"S{100000 + id_offset + i:06d}" for i in range(n)])
     first = rng.choice(_FIRST, size=n)
     last = rng.choice(_LAST, size=n)
     students = pd.DataFrame(
@@ -284,6 +298,11 @@ def simulate_cohort(
         }
     )
 
+    if long_form:
+        extra = np.random.default_rng([seed, 20])
+        observed_follow = follow0[:, 4] + effects["loneliness"] * joins
+        for source, trait in ((base_items, base[:, 4]), (follow_items, observed_follow)):
+            source["loneliness_long"] = _answer(extra, trait, LONG_FORM[0])
     exports = {}
     for wave, present, items, gpa_values in [
         ("baseline", np.ones(n, dtype=bool), base_items, gpa_base),
@@ -352,17 +371,17 @@ def _atomic_write_text(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
-def _n_items(scale: str) -> int:
-    return len(get_instrument(DEMO_SCALES[scale][0]).items)
+def _n_items(instrument_id: str) -> int:
+    return len(get_instrument(instrument_id).items)
 
 
 def _reversed_positions(instrument: Instrument) -> np.ndarray:
     return np.array([item in instrument.reverse for item in instrument.items])
 
 
-def _answer(rng, trait: np.ndarray, scale: str, noise: np.ndarray | None = None) -> np.ndarray:
+def _answer(rng, trait: np.ndarray, instrument_id: str, noise=None) -> np.ndarray:
     """Category codes (0 = lowest response value) for every item of a scale."""
-    instrument = get_instrument(DEMO_SCALES[scale][0])
+    instrument = get_instrument(instrument_id)
     k = len(instrument.items)
     if noise is None:
         noise = rng.standard_normal((trait.shape[0], k))
@@ -372,8 +391,8 @@ def _answer(rng, trait: np.ndarray, scale: str, noise: np.ndarray | None = None)
     return np.searchsorted(_THRESHOLDS[instrument.id], latent).astype(np.int8)
 
 
-def _score_codes(codes: np.ndarray, scale: str) -> np.ndarray:
-    instrument = get_instrument(DEMO_SCALES[scale][0])
+def _score_codes(codes: np.ndarray, instrument_id: str) -> np.ndarray:
+    instrument = get_instrument(instrument_id)
     values = codes.astype(float) + instrument.item_min
     frame = pd.DataFrame(values, columns=list(instrument.items))
     return score_instrument(frame, instrument)["score"].to_numpy()
@@ -391,9 +410,9 @@ def _calibrate_intercept(linear: np.ndarray, share: float) -> float:
     return (lo + hi) / 2
 
 
-def _labels(scale: str) -> np.ndarray:
+def _labels(instrument_id: str) -> np.ndarray:
     """Response labels ordered by item value (index = category code)."""
-    instrument = get_instrument(DEMO_SCALES[scale][0])
+    instrument = get_instrument(instrument_id)
     return np.array(sorted(instrument.responses, key=instrument.responses.get), dtype=object)
 
 
@@ -439,9 +458,12 @@ def _export(rng, wave, students, present, items, gpa_values, *, mess: bool) -> p
         question_text.append(text)
         import_ids.append(import_id)
 
-    for qid, (scale, (instrument_id, tag)) in enumerate(DEMO_SCALES.items(), start=1):
+    scales = [(qid, scale, *spec) for qid, (scale, spec) in enumerate(DEMO_SCALES.items(), 1)]
+    if "loneliness_long" in items:
+        scales.append((7, "loneliness_long", *LONG_FORM))
+    for qid, scale, instrument_id, tag in scales:
         instrument = get_instrument(instrument_id)
-        labels = _labels(scale)
+        labels = _labels(instrument_id)
         codes = items[scale][rows]
         for pos, item in enumerate(instrument.items):
             name = f"{tag}_{item}"
@@ -461,7 +483,7 @@ def _export(rng, wave, students, present, items, gpa_values, *, mess: bool) -> p
         import_ids.append(name)
 
     frame = pd.DataFrame(columns)
-    item_cols = [c for c in frame.columns if c[:2] in {"Q1", "Q2", "Q3", "Q4", "Q5"}]
+    item_cols = [c for c in frame.columns if c[:2] in {"Q1", "Q2", "Q3", "Q4", "Q5", "Q7"}]
     if mess:
         frame = _add_mess(rng, frame, item_cols, students.iloc[rows])
     # Order by start time, as Qualtrics exports are.

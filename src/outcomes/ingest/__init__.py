@@ -7,26 +7,30 @@ the Python API alike.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 
-from outcomes.config import Cohort
+from outcomes.config import Cohort, Source
 from outcomes.errors import ExportError
-from outcomes.ingest.codebook import check_columns, map_rows, mapped_columns
+from outcomes.ingest.codebook import apply_source_settings, map_rows, resolve_columns
+from outcomes.ingest.detect import sniff_format
 from outcomes.ingest.exclusions import exclusion_reasons
 from outcomes.ingest.ledger import KEPT, build_ledger, check_invariant, summarize
-from outcomes.ingest.privacy import classify_columns, pseudonymize, resolve_key
-from outcomes.ingest.qualtrics import read_qualtrics
+from outcomes.ingest.privacy import (
+    classify_columns,
+    pseudonymize,
+    refuse_mapped_identifiers,
+    resolve_key,
+)
 from outcomes.ingest.rawtable import RawTable
 from outcomes.tables import LEDGER_SCHEMA, responses_schema, write_parquet
 
-READERS = {"qualtrics": read_qualtrics}
 log = logging.getLogger(__name__)
 
-__all__ = ["READERS", "IngestResult", "RawTable", "ingest_wave", "read_export"]
+__all__ = ["IngestResult", "RawTable", "ingest_wave", "read_export"]
 
 
 @dataclass
@@ -41,9 +45,50 @@ class IngestResult:
         return summarize(self.ledger)
 
 
-def read_export(path: str | Path, format: str = "qualtrics") -> RawTable:
-    """Read an export with the reader of its format."""
-    return READERS[format](path)
+def read_export(source: Source | str | Path) -> RawTable:
+    """Read an export with the reader of its format (sniffed when ``format`` is ``auto``).
+
+    Parameters
+    ----------
+    source : Source or path
+        A configured source (format, encoding, dictionary, sheet), or just a path.
+    """
+    if not isinstance(source, Source):
+        source = Source(path=str(source), wave="")
+    path = Path(source.path)
+    if not path.is_file():
+        raise ExportError("export not found", file=path, expected="an existing file")
+    kind = source.format if source.format != "auto" else sniff_format(path, source.encoding)
+    if kind == "qualtrics":
+        from outcomes.ingest.qualtrics import read_qualtrics
+
+        return read_qualtrics(path, encoding=source.encoding)
+    if kind == "surveymonkey":
+        from outcomes.ingest.surveymonkey import read_surveymonkey
+
+        return read_surveymonkey(path, encoding=source.encoding)
+    if kind == "redcap":
+        from outcomes.ingest.redcap import read_redcap
+
+        return read_redcap(path, dictionary=source.dictionary, encoding=source.encoding)
+    if kind == "spss":
+        from outcomes.ingest.spss import read_spss
+
+        return read_spss(path)
+    if kind == "xlsx":
+        from outcomes.ingest.tabular import read_excel
+
+        return read_excel(path, sheet=source.sheet)
+    if kind == "parquet":
+        from outcomes.ingest.tabular import read_parquet_export
+
+        return read_parquet_export(path)
+    from outcomes.ingest.tabular import read_delimited
+
+    delimiter = (
+        "\t" if kind == "tsv" else ("," if kind == "csv" and source.format == "csv" else None)
+    )
+    return read_delimited(path, delimiter=delimiter, encoding=source.encoding)
 
 
 def item_dtypes(cohort: Cohort) -> dict[str, pa.DataType]:
@@ -57,6 +102,27 @@ def item_dtypes(cohort: Cohort) -> dict[str, pa.DataType]:
         for name in outcome.item_names:
             types[name] = pa.int8() if whole else pa.float64()
     return types
+
+
+def _rows_of_wave(raw: RawTable, source: Source, wave: str) -> tuple[pd.Index, pd.Index]:
+    """Rows of ``raw`` that belong to ``wave``, and the rows mapped to no wave when this is
+    the first wave of the source (so that each unmapped row is in exactly one ledger)."""
+    if source.wave_from is None:
+        return raw.values.index, raw.values.index[:0]
+    column = source.wave_from["column"]
+    if column not in raw.values.columns:
+        raise ExportError(
+            "the column naming the wave (wave_from.column) is not in the export",
+            file=raw.path,
+            column=column,
+            expected=f"a column {column!r}",
+            found=f"columns {list(raw.values.columns)[:10]}...",
+        )
+    waves = raw.values[column].astype(object).str.strip().map(source.wave_from["values"])
+    here = raw.values.index[waves.eq(wave).to_numpy()]
+    first = source.waves[0] == wave
+    unmapped = raw.values.index[waves.isna().to_numpy()] if first else raw.values.index[:0]
+    return here, unmapped
 
 
 def ingest_wave(
@@ -95,26 +161,37 @@ def ingest_wave(
     key = resolve_key(cohort)
     frames, ledgers, records = [], [], []
     for source in sources:
-        raw = read_export(source.path, source.format)
-        check_columns(raw, cohort)
-        reasons = exclusion_reasons(raw, cohort)
-        pseudonyms = pseudonymize(raw.values[cohort.respondent_id], key)
-        kept_rows = reasons.index[reasons.isna()]
-        mapped = map_rows(raw, cohort, kept_rows)
-        mapped.insert(0, "respondent_id", pseudonyms.loc[kept_rows])
+        raw = apply_source_settings(read_export(source), source)
+        columns = resolve_columns(raw, cohort)
+        rows, unmapped = _rows_of_wave(raw, source, wave)
+        raw_wave = replace(raw, values=raw.values.loc[rows])
+        reasons = exclusion_reasons(raw_wave, cohort, columns)
+        mapped, quarantine = map_rows(raw_wave, cohort, columns, reasons.index[reasons.isna()])
+        reasons[quarantine.index] = "out_of_range"
+        mapped = mapped.drop(index=quarantine.index)
+        pseudonyms = pseudonymize(raw.values[columns.respondent_id], key)
+        mapped.insert(0, "respondent_id", pseudonyms.loc[mapped.index])
         mapped.insert(1, "wave", wave)
         frames.append(mapped)
+        all_reasons = pd.concat([reasons, pd.Series("unmapped_wave", index=unmapped)])
+        all_reasons = all_reasons.sort_index()
         name = Path(source.path).name
-        ledgers.append(build_ledger(name, wave, raw.values.index, pseudonyms, reasons))
-        classes = classify_columns(raw, set(mapped_columns(cohort)))
+        ledgers.append(
+            build_ledger(name, wave, all_reasons.index, pseudonyms.loc[all_reasons.index],
+                         all_reasons, details=quarantine)
+        )  # fmt: skip
+        classes = classify_columns(raw, columns.used())
+        dates = {columns.covariates[n] for n, c in cohort.covariates.items() if c["type"] == "date"}
+        refuse_mapped_identifiers(classes, raw, columns.used(), {columns.respondent_id, *dates})
         records.append(
             {
                 "file": name,
                 "sha256": raw.sha256,
                 "format": raw.format,
-                "rows_read": len(raw.values),
-                "rows_kept": len(kept_rows),
-                "rows_excluded": int(reasons.notna().sum()),
+                "rows_in_file": len(raw.values),
+                "rows_read": len(all_reasons),
+                "rows_kept": len(mapped),
+                "rows_excluded": int(all_reasons.notna().sum()),
                 "dropped_columns": {
                     kind: sorted(c for c, k in classes.items() if k == kind)
                     for kind in ("direct_identifier", "free_text", "other")
@@ -156,6 +233,3 @@ def ingest_wave(
             written.unlink(missing_ok=True)
             raise
     return IngestResult(responses=responses, ledger=ledger, sources=records)
-
-
-__all__ += ["KEPT"]

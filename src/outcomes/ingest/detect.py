@@ -77,3 +77,43 @@ def _undecodable(data: bytes, path, exc: UnicodeDecodeError, encoding: str) -> E
         expected=f"text encoded as {encoding}",
         found=f"byte {data[exc.start]:#04x} at offset {exc.start}",
     )
+
+
+def sniff_format(path: str | Path, encoding: str | None = None) -> str:
+    """Guess an export's format from its extension and, for text files, its header.
+
+    ``.sav`` -> spss, ``.xlsx`` -> xlsx, ``.parquet`` -> parquet. For text: a third row of
+    ``{"ImportId": ...}`` JSON or a first cell ``V1`` -> qualtrics; ``Respondent ID`` and
+    ``Collector ID`` in the first row -> surveymonkey; ``redcap_event_name``,
+    ``redcap_repeat_instrument``, a ``*_complete`` or ``*___<code>`` column -> redcap;
+    otherwise csv (or tsv when the first line has more tabs than commas).
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in {".sav", ".zsav"}:
+        return "spss"
+    if suffix in {".xlsx", ".xlsm"}:
+        return "xlsx"
+    if suffix == ".parquet":
+        return "parquet"
+    with open(path, "rb") as handle:
+        head = handle.read(64 * 1024)
+    text = decode_text(head[: len(head) - len(head) % 2] if head[:2] in (b"\xff\xfe", b"\xfe\xff")
+                       else head, path, encoding)  # fmt: skip
+    lines = text.splitlines()
+    first = lines[0] if lines else ""
+    delimiter = "\t" if first.count("\t") > first.count(",") else ","
+    cells = [c.strip().strip('"') for c in first.split(delimiter)]
+    if len(lines) > 2 and '"ImportId"' in lines[2].replace('""', '"'):
+        return "qualtrics"
+    if cells and cells[0] == "V1":
+        return "qualtrics"
+    if "Respondent ID" in cells and "Collector ID" in cells:
+        return "surveymonkey"
+    if any(
+        c in ("redcap_event_name", "redcap_repeat_instrument") or c.endswith("_complete")
+        or "___" in c
+        for c in cells
+    ):  # fmt: skip
+        return "redcap"
+    return "tsv" if delimiter == "\t" else "csv"

@@ -6,11 +6,17 @@ Each row gets at most one reason code, the first that applies in this order:
 ``preview``            Qualtrics Status is a survey preview (label or code 1, 17)
 ``test``               Status is a generated test response (label or code 2)
 ``spam``               any other excluded Status (spam flags, codes 8, 9, 12)
+``repeat_instance``    a REDCap repeating-instrument row (``redcap_repeat_instrument`` set):
+                       an extra instance, not a wave
 ``missing_id``         the respondent id is blank
 ``unknown_group``      the participant flag has a value in neither group list
+``ineligible``         a value listed by an ``exclude.ineligible`` rule
 ``below_min_progress`` Progress (%) below ``exclude.min_progress``
 ``speeder``            Duration (in seconds) below ``exclude.min_duration_s``
 ``duplicate``          another response of the same id in the same wave was kept
+``out_of_range``       (after mapping) a number outside a numeric instrument's range; the
+                       ledger's ``detail`` names the cell
+``unmapped_wave``      (multi-wave files) the wave column holds a value mapped to no wave
 =====================  ===============================================================
 
 Duplicates are resolved among the rows that survive the earlier rules: ``keep_last_complete``
@@ -25,17 +31,22 @@ import pandas as pd
 
 from outcomes.config import Cohort
 from outcomes.errors import ExportError
+from outcomes.ingest.codebook import ColumnMap, labelled
 from outcomes.ingest.rawtable import RawTable
 
 REASONS = (
     "preview",
     "test",
     "spam",
+    "repeat_instance",
     "missing_id",
     "unknown_group",
+    "ineligible",
     "below_min_progress",
     "speeder",
     "duplicate",
+    "out_of_range",
+    "unmapped_wave",
 )
 _STATUS_REASON = {
     "survey preview": "preview",
@@ -47,8 +58,8 @@ _STATUS_REASON = {
 }
 
 
-def exclusion_reasons(raw: RawTable, cohort: Cohort) -> pd.Series:
-    """Reason code for each row of ``raw`` (None when the row is kept).
+def exclusion_reasons(raw: RawTable, cohort: Cohort, columns: ColumnMap) -> pd.Series:
+    """Reason code for each row of ``raw`` (None when the row is kept), up to ``duplicate``.
 
     Returns
     -------
@@ -63,15 +74,22 @@ def exclusion_reasons(raw: RawTable, cohort: Cohort) -> pd.Series:
         reason[mask & reason.isna()] = code
 
     if "Status" in values:
-        status = values["Status"].str.strip()
+        status = labelled(raw, "Status")
         excluded = {str(s).strip().casefold() for s in rule["status"]}
         hit = status.str.casefold().isin(excluded)
         flag(hit, status.str.casefold().map(_STATUS_REASON).fillna("spam"))
-    ids = values[cohort.respondent_id].str.strip()
+    if "redcap_repeat_instrument" in values:
+        flag(
+            values["redcap_repeat_instrument"].astype(object).str.strip().ne(""), "repeat_instance"
+        )
+    ids = values[columns.respondent_id].astype(object).str.strip()
     flag(ids.eq(""), "missing_id")
-    group = values[cohort.group_column].str.strip()
+    group = labelled(raw, columns.group)
     known = set(cohort.participant_values) | set(cohort.comparison_values)
     flag(~group.isin(known), "unknown_group")
+    for ineligible in rule.get("ineligible", []):
+        cells = labelled(raw, _need(raw, ineligible["column"], "exclude.ineligible"))
+        flag(cells.isin({str(v) for v in ineligible["values"]}), "ineligible")
     if rule["min_progress"] > 0:
         progress = _numeric_column(raw, "Progress")
         flag(progress < rule["min_progress"], "below_min_progress")
@@ -85,16 +103,20 @@ def exclusion_reasons(raw: RawTable, cohort: Cohort) -> pd.Series:
     return reason
 
 
-def _numeric_column(raw: RawTable, column: str) -> pd.Series:
+def _need(raw: RawTable, column: str, key: str) -> str:
     if column not in raw.values:
         raise ExportError(
-            "the export has no column needed by an exclusion rule",
+            f"the export has no column needed by an exclusion rule ({key})",
             file=raw.path,
             column=column,
-            expected=f"a {column!r} column (or set the rule to 0 in the cohort config)",
+            expected=f"a {column!r} column (or remove the rule from the cohort config)",
             found="no such column",
         )
-    text = raw.values[column].str.strip()
+    return column
+
+
+def _numeric_column(raw: RawTable, column: str) -> pd.Series:
+    text = raw.values[_need(raw, column, "exclude")].astype(object).str.strip()
     number = pd.to_numeric(text, errors="coerce")
     bad = number.isna() & text.ne("")
     if bad.any():
@@ -117,7 +139,11 @@ def _keep_one_per_id(values: pd.DataFrame, ids: pd.Series, policy: str) -> pd.In
     if policy == "keep_first":
         order = order.sort_values(["id", "start", "position"])
         return pd.Index(order.groupby("id", sort=False).head(1).index)
-    finished = values["Finished"].str.strip().str.casefold() if "Finished" in values else None
+    finished = (
+        values["Finished"].astype(object).str.strip().str.casefold()
+        if "Finished" in values
+        else None
+    )
     order["finished"] = finished.isin(["true", "1"]) if finished is not None else True
     order = order.sort_values(["id", "finished", "start", "position"])
     return pd.Index(order.groupby("id", sort=False).tail(1).index)

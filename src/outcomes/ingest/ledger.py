@@ -10,10 +10,17 @@ KEPT = "analysed"
 
 
 def build_ledger(
-    source: str, wave: str, row_numbers: pd.Index, pseudonyms: pd.Series, reasons: pd.Series
+    source: str,
+    wave: str,
+    row_numbers: pd.Index,
+    pseudonyms: pd.Series,
+    reasons: pd.Series,
+    details: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Ledger rows for one source: ``source``, ``row_number``, ``wave``, ``respondent_id``
-    (pseudonym or None), ``disposition`` (``analysed`` or a reason code), ``detail``."""
+    (pseudonym or None), ``disposition`` (``analysed`` or a reason code), ``detail`` (for
+    ``out_of_range``: the quarantined cell, ``column=value``)."""
+    detail = details.reindex(row_numbers).to_numpy(dtype=object) if details is not None else None
     return pd.DataFrame(
         {
             "source": source,
@@ -21,7 +28,7 @@ def build_ledger(
             "wave": wave,
             "respondent_id": pseudonyms.to_numpy(dtype=object),
             "disposition": reasons.fillna(KEPT).to_numpy(dtype=object),
-            "detail": None,
+            "detail": detail,
         }
     )
 

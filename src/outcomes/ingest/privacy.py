@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from outcomes.config import DEMO_KEY, Cohort
-from outcomes.errors import ConfigError
+from outcomes.errors import ConfigError, ExportError
 from outcomes.ingest.rawtable import RawTable
 
 #: Export columns that identify a person directly (domain reference 4.1).
@@ -33,6 +33,9 @@ DIRECT_IDENTIFIERS = {
     "first name",
     "last name",
     "redcap_survey_identifier",
+    "name",  # Qualtrics legacy V3
+    "custom data 1",  # SurveyMonkey: often holds a student id
+    "recipientname",
 }
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 _IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
@@ -94,21 +97,49 @@ def pseudonymize(ids: pd.Series, key: bytes) -> pd.Series:
 
 def classify_columns(raw: RawTable, mapped: set[str]) -> dict[str, str]:
     """Class of every export column: ``mapped``, ``direct_identifier``, ``free_text`` or
-    ``other``. Only ``mapped`` columns (other than the id, which is pseudonymized) are kept."""
+    ``other``. Only ``mapped`` columns (other than the id, which is pseudonymized) are kept.
+
+    A column is a direct identifier when its name is a known one (:data:`DIRECT_IDENTIFIERS`),
+    when the file marks it (``raw.identifiers``: REDCap ``Identifier? = y``), or when most of
+    its first 200 values look like email or IPv4 addresses."""
     classes = {}
     for column in raw.values.columns:
         sample = raw.values[column].head(200)
         sample = sample[sample.ne("")]
-        if column.casefold() in DIRECT_IDENTIFIERS or (
-            len(sample)
-            and (sample.str.match(_EMAIL).mean() > 0.5 or sample.str.match(_IPV4).mean() > 0.5)
+        if (
+            column.casefold() in DIRECT_IDENTIFIERS
+            or column in raw.identifiers
+            or (
+                len(sample)
+                and (sample.str.match(_EMAIL).mean() > 0.5 or sample.str.match(_IPV4).mean() > 0.5)
+            )
         ):
             kind = "direct_identifier"
         elif column in mapped:
             kind = "mapped"
-        elif "TEXT" in str(raw.import_ids.get(column, "")) or column.upper().endswith("_TEXT"):
+        elif (
+            "TEXT" in str(raw.import_ids.get(column, ""))
+            or column.upper().endswith("_TEXT")
+            or column.endswith("| Open-Ended Response")
+        ):
             kind = "free_text"
         else:
             kind = "other"
         classes[column] = kind
     return classes
+
+
+def refuse_mapped_identifiers(classes: dict[str, str], raw: RawTable, mapped: set[str],
+                              allowed: set[str]) -> None:  # fmt: skip
+    """Stop when the config maps a direct identifier as a study variable. Only the respondent
+    id (replaced by a pseudonym) and dates kept coarsened (``type: date``) are ``allowed``."""
+    for column in sorted(mapped - allowed):
+        if classes.get(column) == "direct_identifier":
+            raise ExportError(
+                "the cohort config maps a direct identifier as a study variable",
+                file=raw.path,
+                column=column,
+                expected="names, emails, phone numbers, IP addresses, coordinates and fields "
+                "the export marks as identifiers stay out of the analysis",
+                found=f"{column!r} mapped in the cohort config",
+            )
