@@ -101,7 +101,9 @@ def classify_columns(raw: RawTable, mapped: set[str]) -> dict[str, str]:
 
     A column is a direct identifier when its name is a known one (:data:`DIRECT_IDENTIFIERS`),
     when the file marks it (``raw.identifiers``: REDCap ``Identifier? = y``), or when most of
-    its first 200 values look like email or IPv4 addresses."""
+    its first 200 values look like email or IPv4 addresses. A column is free text when the
+    export says so (a Qualtrics ``_TEXT`` id, a SurveyMonkey open-ended response) or when its
+    answers read like prose (:func:`_looks_like_prose`)."""
     classes = {}
     for column in raw.values.columns:
         sample = raw.values[column].head(200)
@@ -121,6 +123,7 @@ def classify_columns(raw: RawTable, mapped: set[str]) -> dict[str, str]:
             "TEXT" in str(raw.import_ids.get(column, ""))
             or column.upper().endswith("_TEXT")
             or column.endswith("| Open-Ended Response")
+            or _looks_like_prose(sample)
         ):
             kind = "free_text"
         else:
@@ -143,3 +146,12 @@ def refuse_mapped_identifiers(classes: dict[str, str], raw: RawTable, mapped: se
                 "the export marks as identifiers stay out of the analysis",
                 found=f"{column!r} mapped in the cohort config",
             )
+
+
+def _looks_like_prose(sample: pd.Series) -> bool:
+    """Most non-empty answers are sentences: 30+ characters on average with several words.
+    Answer labels ("Some of the time", "More than half the days") are shorter."""
+    if sample.empty:
+        return False
+    text = sample.astype(str)
+    return bool(text.str.len().mean() >= 30 and (text.str.count(" ") >= 4).mean() > 0.5)
