@@ -24,10 +24,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pyreadstat
 
 from outcomes.instruments import get_instrument
-from outcomes.simulate import DEMO_SCALES, simulate_cohort
+from outcomes.simulate import DEMO_SCALES, qualtrics_csv_text, simulate_cohort
 
 #: The cohort of the roundtrip: 80 students, seed 31, without the mess (no previews, no
 #: unfinished or duplicate responses), so that every row of every format is analysed.
@@ -47,8 +49,6 @@ QUALTRICS_METADATA = [
     "RecipientEmail", "ExternalReference", "LocationLatitude", "LocationLongitude",
     "DistributionChannel", "UserLanguage",
 ]  # fmt: skip
-#: Embedded data fields of the demo survey, in file order (outcomes.simulate._EMBEDDED).
-EMBEDDED = ["school", "gender", "grade_level", "mentoring", "gpa"]
 #: The free-text question of the demo survey (column Q6, ImportId QID6_TEXT).
 COMMENTS = "Q6"
 
@@ -60,10 +60,18 @@ RECODES = {
     "rses": [1, 2, 3, 4],
     "phq9": [1, 2, 3, 5],  # a deleted choice left a gap at 4
     "gad7": [1, 2, 4, 5],  # a gap at 3
-    "ucla3": [1, 2, 3],
+    "ucla3": [1, 2, 4],  # scored 1..3: a gap, else the codes would equal the scores
 }
-#: REDCap choice codes of each instrument (0-based, as in "0, Not at all | 1, Several days").
-REDCAP_FIELD_PREFIX = {"pss10": "pss", "rses": "rses", "phq9": "phq", "gad7": "gad", "ucla3": "ucla"}
+#: REDCap field name prefix of each instrument's items (``phq_1`` ...); their choice codes are
+#: 0-based in the key's order ("0, Not at all | 1, Several days | ..."), unlike the Qualtrics
+#: recodes.
+REDCAP_FIELD_PREFIX = {
+    "pss10": "pss",
+    "rses": "rses",
+    "phq9": "phq",
+    "gad7": "gad",
+    "ucla3": "ucla",
+}
 #: Codes of the categorical fields in the REDCap and SPSS files.
 SCHOOL_CODES = {
     "Northside High": 1, "Riverside High": 2, "Lakeview Academy": 3, "Hillcrest High": 4,
@@ -104,15 +112,13 @@ def response_labels(instrument_id: str) -> list[str]:
     return list(get_instrument(instrument_id).responses)
 
 
-def _instrument_of(column: str) -> str | None:
-    tag = column.split("_")[0]
-    return next((i for i, t in DEMO_SCALES.values() if t == tag), None)
-
-
-def _csv_text(rows: list[list[str]], delimiter: str = ",", trailing: bool = False) -> str:
-    """Rows as delimited text with CRLF lines (csv quoting), optionally a trailing delimiter."""
+def _csv_text(
+    rows: list[list[str]], delimiter: str = ",", trailing: bool = False, newline: str = "\r\n"
+) -> str:
+    """Rows as delimited text (csv quoting, CRLF lines unless told), optionally with a trailing
+    delimiter on every line."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator=newline)
     for row in rows:
         writer.writerow([*row, ""] if trailing else row)
     return buffer.getvalue()
@@ -133,8 +139,6 @@ def _qualtrics_header(frame: pd.DataFrame) -> list[list[str]]:
 def write_qualtrics_csv(frame: pd.DataFrame, folder: Path) -> dict:
     """(1) The reference: current layout (3 header rows), choice text, UTF-8, CRLF -- written
     by the simulator's own writer, :func:`outcomes.simulate.qualtrics_csv_text`."""
-    from outcomes.simulate import qualtrics_csv_text
-
     path = Path(folder) / "baseline.csv"
     path.write_bytes(qualtrics_csv_text(frame).encode("utf-8"))
     return _entry(path, "qualtrics")
@@ -205,8 +209,7 @@ def numeric_value_labels() -> dict[str, dict[str, str]]:
     """The ``value_labels`` of the numeric export: recode -> choice label, per item glob."""
     return {
         f"{tag}_*": {
-            str(code): label
-            for code, label in zip(RECODES[i], response_labels(i), strict=True)
+            str(code): label for code, label in zip(RECODES[i], response_labels(i), strict=True)
         }
         for i, tag in DEMO_SCALES.values()
     }
@@ -218,11 +221,9 @@ def write_qualtrics_numeric(frame: pd.DataFrame, folder: Path) -> dict:
     ``1``/``0``; embedded data stay text. The recodes' labels go in ``value_labels``."""
     path = Path(folder) / "baseline_numeric.csv"
     numeric = frame.copy()
-    for column in numeric.columns:
-        instrument_id = _instrument_of(column)
-        if instrument_id is not None and column != COMMENTS:
-            recode = dict(zip(response_labels(instrument_id), RECODES[instrument_id], strict=True))
-            numeric[column] = [str(recode[v]) if v else "" for v in numeric[column]]
+    for column, instrument_id, _item in scale_items():
+        recode = dict(zip(response_labels(instrument_id), RECODES[instrument_id], strict=True))
+        numeric[column] = [str(recode[v]) if v else "" for v in numeric[column]]
     numeric["Status"] = [str(STATUS_CODES[v]) for v in numeric["Status"]]
     numeric["Finished"] = [str(FINISHED_CODES[v]) for v in numeric["Finished"]]
     rows = _qualtrics_header(frame) + numeric.to_numpy().tolist()
@@ -240,7 +241,7 @@ SURVEYMONKEY_QUESTIONS = {
     "mentoring": "Are you taking part in the peer-mentoring program?",
     "gpa": "Grade point average (school records)",
 }
-SURVEYMONKEY_COMMENTS = "Is there anything else you would like to tell us?"
+SURVEYMONKEY_COMMENTS = "Is there anything else you would like to tell us?"  # Q6
 
 
 def _surveymonkey_date(stamp: str) -> str:
@@ -266,16 +267,13 @@ def write_surveymonkey(frame: pd.DataFrame, folder: Path) -> dict:
         ("Custom Data 1", "", frame["ExternalReference"].tolist()),
     ]
     rename = {"Custom Data 1": "ExternalReference"}
-    for instrument_id, _tag in DEMO_SCALES.values():
+    for instrument_id, tag in DEMO_SCALES.values():
         instrument = get_instrument(instrument_id)
-        for position, (column, item_instrument, item) in enumerate(
-            c for c in scale_items() if c[1] == instrument_id
-        ):
-            assert item_instrument == instrument_id
+        for position, item in enumerate(instrument.items):
             topic = instrument.item_topics[item]
-            stem = instrument.stem if position == 0 else ""
-            columns.append((stem, topic, frame[column].tolist()))
-            rename[f"{instrument.stem} | {topic}"] = column
+            stem = instrument.stem if position == 0 else ""  # over the first column only
+            columns.append((stem, topic, frame[f"{tag}_{item}"].tolist()))
+            rename[f"{instrument.stem} | {topic}"] = f"{tag}_{item}"
     columns.append((SURVEYMONKEY_COMMENTS, "Open-Ended Response", frame[COMMENTS].tolist()))
     for name, question in SURVEYMONKEY_QUESTIONS.items():
         columns.append((question, "Response", frame[name].tolist()))
@@ -402,7 +400,7 @@ def _redcap_dictionary(frame: pd.DataFrame, headers: list[str]) -> str:
                 f["validation"], f["min"], f["max"], f["identifier"], "", "", "", "", "", "", "",
             ]
         )  # fmt: skip
-    return _csv_text(rows).replace("\r\n", "\n")
+    return _csv_text(rows, newline="\n")
 
 
 def write_redcap_raw(frame: pd.DataFrame, folder: Path) -> dict:
@@ -412,7 +410,7 @@ def write_redcap_raw(frame: pd.DataFrame, folder: Path) -> dict:
     path = folder / "baseline_redcap.csv"
     dictionary = folder / "baseline_redcap_metadata.csv"
     rows, rename = _redcap_export(frame, "raw")
-    path.write_bytes(_csv_text(rows).replace("\r\n", "\n").encode("utf-8"))
+    path.write_bytes(_csv_text(rows, newline="\n").encode("utf-8"))
     dictionary.write_bytes(_redcap_dictionary(frame, DICTIONARY_UI).encode("utf-8"))
     return _entry(path, "redcap", dictionary=str(dictionary), rename=rename)
 
@@ -423,7 +421,7 @@ def write_redcap_labels(frame: pd.DataFrame, folder: Path) -> dict:
     folder = Path(folder)
     path = folder / "baseline_redcap_labels.csv"
     rows, rename = _redcap_export(frame, "label")
-    path.write_bytes(_csv_text(rows).replace("\r\n", "\n").encode("utf-8"))
+    path.write_bytes(_csv_text(rows, newline="\n").encode("utf-8"))
     beside = folder / "baseline_redcap_labels_dictionary.csv"
     beside.write_bytes(_redcap_dictionary(frame, DICTIONARY_API).encode("utf-8"))
     return _entry(path, "redcap", rename=rename)
@@ -443,7 +441,9 @@ def spss_codes() -> dict[str, dict[str, int]]:
         "mentoring": MENTORING_CODES,
     }
     for column, instrument_id, _item in scale_items():
-        codes[column] = dict(zip(response_labels(instrument_id), RECODES[instrument_id], strict=True))
+        codes[column] = dict(
+            zip(response_labels(instrument_id), RECODES[instrument_id], strict=True)
+        )
     return codes
 
 
@@ -451,7 +451,8 @@ def spss_codes() -> dict[str, dict[str, int]]:
 SPSS_NAMES = {"Duration (in seconds)": "Duration__in_seconds_"}
 #: Numeric (unlabelled) variables of the .sav file.
 SPSS_NUMERIC = ["Progress", "Duration (in seconds)", "grade_level", "gpa"]
-SPSS_DATETIME = ["StartDate", "EndDate", "RecordedDate"]
+#: Date-time columns of the Qualtrics export, typed as date-times in the .sav and .xlsx files.
+DATETIME_COLUMNS = ["StartDate", "EndDate", "RecordedDate"]
 
 
 def write_spss(frame: pd.DataFrame, folder: Path) -> dict:
@@ -467,7 +468,7 @@ def write_spss(frame: pd.DataFrame, folder: Path) -> dict:
             data[column] = [float(codes[column][v]) if v else np.nan for v in cells]
         elif column in SPSS_NUMERIC:
             data[column] = [float(v) if v else np.nan for v in cells]
-        elif column in SPSS_DATETIME:
+        elif column in DATETIME_COLUMNS:
             data[column] = pd.to_datetime(cells.to_numpy(dtype=str))
         else:
             data[column] = cells.to_numpy(dtype=object)
@@ -492,7 +493,7 @@ def write_xlsx(frame: pd.DataFrame, folder: Path) -> dict:
     for column in ("Progress", "Duration (in seconds)", "grade_level"):
         typed[column] = [int(v) if v else None for v in frame[column]]
     typed["gpa"] = [float(v) if v else None for v in frame["gpa"]]
-    for column in SPSS_DATETIME:
+    for column in DATETIME_COLUMNS:
         typed[column] = [dt.datetime.fromisoformat(v) for v in frame[column]]
     typed = typed.replace({"": None})
     typed.to_excel(path, index=False, engine="openpyxl")
@@ -508,9 +509,11 @@ def write_csv(frame: pd.DataFrame, folder: Path) -> dict:
 
 
 def write_parquet(frame: pd.DataFrame, folder: Path) -> dict:
-    """(11) The choice-text export as Parquet, every column a string column."""
+    """(11) The choice-text export as Parquet, every column a string column; a blank answer
+    is a null, as a data frame's missing value is when it is saved as Parquet."""
     path = Path(folder) / "baseline.parquet"
-    pd.DataFrame(frame).astype(str).to_parquet(path, index=False)
+    columns = {c: pa.array([v or None for v in frame[c]], type=pa.string()) for c in frame}
+    pq.write_table(pa.table(columns), path)
     return _entry(path, "parquet")
 
 

@@ -176,3 +176,18 @@ def test_sniffing_formats(export, tmp_path):
     assert sniff_format(tmp_path / "sm.csv") == "surveymonkey"
     (tmp_path / "plain.tsv").write_text("id\tgroup\n1\tYes\n")
     assert sniff_format(tmp_path / "plain.tsv") == "tsv"
+
+
+def test_an_excluded_rows_odd_value_does_not_stop_the_run(export):
+    """A preview response with text in a numeric column is excluded as a preview; its value
+    must not be checked (regression: values were checked over the whole column)."""
+    folder, frame = export
+    odd = frame.copy()
+    odd.attrs = frame.attrs
+    preview = odd.index[odd["Status"] == "Survey Preview"][0]
+    odd.loc[preview, ["grade_level", "gpa"]] = ["not sure", "n/a"]
+    _write(folder, odd, "odd.csv")
+    result = ingest_wave(_cohort(folder, name="odd.csv"), "baseline")
+    assert result.ledger.set_index("row_number").loc[preview + 1, "disposition"] == "preview"
+    reference = ingest_wave(_cohort(folder), "baseline").responses
+    pd.testing.assert_frame_equal(result.responses, reference)

@@ -272,3 +272,31 @@ def test_demo_config_validates():
     assert [o.name for o in cohort.outcomes] == [
         "stress", "self_esteem", "depression", "anxiety", "loneliness", "gpa"
     ]  # fmt: skip
+
+
+def test_key_file_must_be_outside_any_repository(small_simulation, tmp_path):
+    _, cohort, _ = small_simulation
+    inside = tmp_path / "repo"
+    (inside / ".git").mkdir(parents=True)
+    (inside / "key.txt").write_text("a-secret-that-is-long-enough\n")
+    with pytest.raises(OutcomesError, match="inside a git repository"):
+        ingest_wave(dataclasses.replace(cohort, pseudonym_key={"file": str(inside / "key.txt")}),
+                    "baseline")  # fmt: skip
+    outside = tmp_path / "keys"
+    outside.mkdir()
+    (outside / "key.txt").write_text("a-secret-that-is-long-enough\n")
+    keyed = dataclasses.replace(cohort, pseudonym_key={"file": str(outside / "key.txt")})
+    assert len(ingest_wave(keyed, "baseline").responses) > 0
+
+
+def test_two_sources_of_a_wave_with_the_same_students(small_simulation):
+    _, cohort, data_dir = small_simulation
+    raw = dict(cohort.raw)
+    raw["sources"] = [
+        {"path": str(data_dir / "baseline.csv"), "wave": "baseline"},
+        {"path": str(data_dir / "followup.csv"), "wave": "baseline"},  # same students again
+    ]
+    with pytest.raises(ExportError) as info:
+        ingest_wave(cohort_from_dict(raw), "baseline")
+    assert "same respondent" in info.value.problem
+    assert "baseline.csv" in str(info.value.file) and "followup.csv" in str(info.value.file)

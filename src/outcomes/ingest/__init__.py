@@ -164,7 +164,8 @@ def ingest_wave(
         raw = apply_source_settings(read_export(source), source)
         columns = resolve_columns(raw, cohort)
         rows, unmapped = _rows_of_wave(raw, source, wave)
-        raw_wave = replace(raw, values=raw.values.loc[rows])
+        whole = len(rows) == len(raw.values)
+        raw_wave = raw if whole else replace(raw, values=raw.values.loc[rows])
         reasons = exclusion_reasons(raw_wave, cohort, columns)
         mapped, quarantine = map_rows(raw_wave, cohort, columns, reasons.index[reasons.isna()])
         reasons[quarantine.index] = "out_of_range"

@@ -148,23 +148,57 @@ def _close(column: str, header) -> str:
     return "no such column" + (f" (similar: {close})" if close else "")
 
 
-def labelled(raw: RawTable, column: str, rows=None) -> pd.Series:
-    """The cells of a column as answer text: file-declared missing codes blanked, codes
-    replaced by their labels where the file or the config gives labels."""
-    cells = raw.values[column] if rows is None else raw.values.loc[rows, column]
-    cells = cells.astype(object).str.strip()
+def labelled(raw: RawTable, column: str, positions: np.ndarray | None = None) -> pd.Series:
+    """The cells of a column as answer text: stripped, file-declared missing codes blanked,
+    codes replaced by their labels where the file or the config gives labels.
+
+    Parameters
+    ----------
+    raw : RawTable
+    column : str
+    positions : array of int, optional
+        Positions (not labels) of the rows wanted in ``raw.values``; all rows when None.
+
+    Returns
+    -------
+    Series
+        Categorical, one category per distinct answer among the rows wanted, so that every
+        further step works on the few distinct answers, not on every cell.
+    """
+    codes, uniques = pd.factorize(raw.values[column])  # whole column: cheaper than a take
+    if positions is not None:
+        codes = codes[positions]
+    texts = pd.Series(uniques, dtype=object).str.strip()
+    if (codes < 0).any():  # readers give "" for empty; a null is treated the same
+        texts = pd.concat([texts, pd.Series([""], dtype=object)], ignore_index=True)
+        codes = np.where(codes < 0, len(texts) - 1, codes)
     missing = raw.missing_codes.get(column)
-    labels = raw.value_labels.get(column)
-    if not missing and not labels:
-        return cells
-    codes, uniques = pd.factorize(cells)
-    uniques = pd.Series(uniques, dtype=object)
     if missing:
-        uniques = uniques.where(~uniques.isin({str(m) for m in missing}), "")
+        texts = texts.where(~texts.isin({str(m) for m in missing}), "")
+    labels = raw.value_labels.get(column)
     if labels:
-        uniques = uniques.map(lambda v: labels.get(v, v))
-    mapped = uniques.to_numpy(dtype=object)[codes] if len(uniques) else cells.to_numpy()
-    return pd.Series(mapped, index=cells.index, dtype=object)
+        texts = texts.map(lambda v: labels.get(v, v))
+    remap, categories = pd.factorize(texts)
+    codes = remap[codes]
+    if positions is not None:
+        # Only the answers of these rows: an excluded row's odd value must not stop the run.
+        used = np.bincount(codes, minlength=len(categories)) > 0
+        categories, codes = categories[used], (np.cumsum(used) - 1)[codes]
+    answers = pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype=object))
+    index = raw.values.index if positions is None else raw.values.index[positions]
+    return pd.Series(answers, index=index, name=column)
+
+
+def _per_category(cells: pd.Series, values: pd.Series) -> pd.Series:
+    """Spread per-category ``values`` (aligned with ``cells.cat.categories``) to every cell."""
+    taken = values.to_numpy()[cells.cat.codes.to_numpy()]
+    return pd.Series(taken, index=cells.index, name=cells.name, dtype=values.dtype)
+
+
+def _first_row(cells: pd.Series, category_mask) -> object:
+    """Row label of the first cell whose category is flagged."""
+    flagged = np.asarray(category_mask)[cells.cat.codes.to_numpy()]
+    return cells.index[int(np.flatnonzero(flagged)[0])]
 
 
 def map_rows(
@@ -184,15 +218,16 @@ def map_rows(
     """
     mapped = pd.DataFrame(index=rows)
     missing = {normalize_label(v) for v in cohort.missing_values}
-    group = labelled(raw, columns.group, rows)
+    positions = raw.values.index.get_indexer(rows)
+    group = labelled(raw, columns.group, positions)
     mapped["group"] = np.where(group.isin(cohort.participant_values), "participant", "comparison")
     mapped["cluster"] = (
-        _text(labelled(raw, columns.cluster, rows), missing) if columns.cluster else None
+        _text(labelled(raw, columns.cluster, positions), missing) if columns.cluster else None
     )
     for name, spec in cohort.covariates.items():
-        cells = labelled(raw, columns.covariates[name], rows)
+        cells = labelled(raw, columns.covariates[name], positions)
         if spec["type"] == "numeric":
-            mapped[name] = _numbers(raw, cells, missing)
+            mapped[name] = numeric_values(raw, cells, missing)
         elif spec["type"] == "date":
             mapped[name] = _coarse_dates(raw, cells, missing, spec.get("coarsen", "month"))
         else:
@@ -201,12 +236,13 @@ def map_rows(
     for outcome in cohort.outcomes:
         cols = columns.outcomes[outcome.name]
         for column, item_name in zip(cols, outcome.item_names, strict=True):
-            cells = labelled(raw, column, rows)
+            cells = labelled(raw, column, positions)
             if outcome.instrument.kind == "numeric":
-                values = _numbers(raw, cells, missing)
+                values = numeric_values(raw, cells, missing)
                 lo, hi = outcome.instrument.range
                 out = values.lt(lo) | values.gt(hi)
                 details = column + "=" + cells[out].astype(str)
+                details = details.astype(object)
                 quarantine = pd.concat([quarantine, details[~details.index.isin(quarantine.index)]])
                 mapped[item_name] = values.where(~out)
             else:
@@ -214,17 +250,26 @@ def map_rows(
     return mapped, quarantine.sort_index()
 
 
+def _blank(cells: pd.Series, missing: set[str]) -> pd.Series:
+    """Per category: empty, or one of the cohort's declared missing values."""
+    categories = pd.Series(cells.cat.categories, dtype=object)
+    return categories.eq("") | categories.map(normalize_label).isin(missing)
+
+
 def _text(cells: pd.Series, missing: set[str]) -> pd.Series:
-    keep = cells.ne("") & ~cells.map(normalize_label).isin(missing)
-    return cells.where(keep, None).astype(object)
+    categories = pd.Series(cells.cat.categories, dtype=object)
+    return _per_category(cells, categories.where(~_blank(cells, missing), None))
 
 
-def _numbers(raw: RawTable, cells: pd.Series, missing: set[str]) -> pd.Series:
-    blank = cells.eq("") | cells.map(normalize_label).isin(missing)
-    number = pd.to_numeric(cells.where(~blank, None), errors="coerce")
+def numeric_values(raw: RawTable, cells: pd.Series, missing: set[str] = frozenset()) -> pd.Series:
+    """Numbers of a :func:`labelled` column; blank and declared missing -> NaN; any other text
+    stops with the file, row and column."""
+    categories = pd.Series(cells.cat.categories, dtype=object)
+    blank = _blank(cells, missing)
+    number = pd.to_numeric(categories.where(~blank, None), errors="coerce")
     bad = number.isna() & ~blank
     if bad.any():
-        row = bad.idxmax()
+        row = _first_row(cells, bad)
         raise ExportError(
             "a text value in a numeric column",
             file=raw.path,
@@ -233,15 +278,16 @@ def _numbers(raw: RawTable, cells: pd.Series, missing: set[str]) -> pd.Series:
             expected="a number",
             found=repr(cells[row]),
         )
-    return number.astype(float)
+    return _per_category(cells, number.astype(float))
 
 
 def _coarse_dates(raw: RawTable, cells: pd.Series, missing: set[str], coarsen: str):
-    blank = cells.eq("") | cells.map(normalize_label).isin(missing)
-    parsed = pd.to_datetime(cells.where(~blank, None), errors="coerce", format="ISO8601")
+    categories = pd.Series(cells.cat.categories, dtype=object)
+    blank = _blank(cells, missing)
+    parsed = pd.to_datetime(categories.where(~blank, None), errors="coerce", format="ISO8601")
     bad = parsed.isna() & ~blank
     if bad.any():
-        row = bad.idxmax()
+        row = _first_row(cells, bad)
         raise ExportError(
             "a value that is not an ISO date (YYYY-MM-DD[ HH:MM:SS])",
             file=raw.path,
@@ -251,19 +297,17 @@ def _coarse_dates(raw: RawTable, cells: pd.Series, missing: set[str], coarsen: s
             found=repr(cells[row]),
         )
     text = parsed.dt.strftime("%Y-%m" if coarsen == "month" else "%Y")
-    return text.where(~blank, None).astype(object)
+    return _per_category(cells, text.astype(object).where(~blank, None))
 
 
 def _item_values(raw: RawTable, cells: pd.Series, outcome: Outcome, missing: set[str]):
-    codes, uniques = pd.factorize(cells)
-    normalized = pd.Series(uniques, dtype=object).map(normalize_label)
-    lookup = outcome.instrument._label_lookup
+    normalized = pd.Series(cells.cat.categories, dtype=object).map(normalize_label)
     declared_missing = normalized.isin(missing)
-    values = normalized.map(lookup).astype(float).where(~declared_missing)
+    values = normalized.map(outcome.instrument._label_lookup).astype(float)
+    values = values.where(~declared_missing)
     unknown = values.isna() & normalized.ne("") & ~declared_missing
     if unknown.any():
-        bad_value = uniques[int(np.flatnonzero(unknown.to_numpy())[0])]
-        row = cells.index[np.flatnonzero(cells.to_numpy() == bad_value)[0]]
+        row = _first_row(cells, unknown)
         raise ExportError(
             f"an answer that is not in the response key of {outcome.instrument.name}",
             file=raw.path,
@@ -272,7 +316,6 @@ def _item_values(raw: RawTable, cells: pd.Series, outcome: Outcome, missing: set
             expected=f"one of {list(outcome.instrument.responses)}, blank, or a declared "
             "missing value (missing_values in the cohort config); numeric codes need labels "
             "(value_labels in the source config)",
-            found=repr(bad_value),
+            found=repr(cells[row]),
         )
-    result = values.to_numpy()[codes] if len(values) else np.full(len(cells), np.nan)
-    return pd.Series(np.where(codes < 0, np.nan, result), index=cells.index, dtype=float)
+    return _per_category(cells, values).astype(float)

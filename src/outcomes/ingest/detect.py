@@ -96,11 +96,7 @@ def sniff_format(path: str | Path, encoding: str | None = None) -> str:
         return "xlsx"
     if suffix == ".parquet":
         return "parquet"
-    with open(path, "rb") as handle:
-        head = handle.read(64 * 1024)
-    text = decode_text(head[: len(head) - len(head) % 2] if head[:2] in (b"\xff\xfe", b"\xfe\xff")
-                       else head, path, encoding)  # fmt: skip
-    lines = text.splitlines()
+    lines = _first_records(path, encoding)
     first = lines[0] if lines else ""
     delimiter = "\t" if first.count("\t") > first.count(",") else ","
     cells = [c.strip().strip('"') for c in first.split(delimiter)]
@@ -117,3 +113,36 @@ def sniff_format(path: str | Path, encoding: str | None = None) -> str:
     ):  # fmt: skip
         return "redcap"
     return "tsv" if delimiter == "\t" else "csv"
+
+
+def _first_records(path: Path, encoding: str | None, wanted: int = 3) -> list[str]:
+    """The first ``wanted`` CSV records of a text file, reading only as much as needed: the
+    header rows of a wide survey can be megabytes, and quoted cells may hold line breaks.
+    Decoding is lenient here (a chunk may end inside a character): sniffing needs names only.
+    """
+    limit = 64 * 1024
+    with open(path, "rb") as handle:
+        head = handle.read(limit)
+        while True:
+            utf16 = head[:2] in (b"\xff\xfe", b"\xfe\xff")
+            codec = "utf-16" if utf16 else (encoding or "utf-8-sig")
+            body = head[: len(head) - len(head) % 2] if utf16 else head
+            records = _split_records(body.decode(codec, errors="ignore"))
+            if len(records) > wanted or len(head) < limit or limit >= 64 * 2**20:
+                return records[:wanted]
+            head += handle.read(limit)
+            limit *= 2
+
+
+def _split_records(text: str) -> list[str]:
+    """Split text into CSV records (line breaks inside double quotes do not end a record)."""
+    records, start, quoted = [], 0, False
+    for position, char in enumerate(text):
+        if char == '"':
+            quoted = not quoted
+        elif char == "\n" and not quoted:
+            records.append(text[start:position].rstrip("\r"))
+            start = position + 1
+    if start < len(text):
+        records.append(text[start:])
+    return records

@@ -31,7 +31,7 @@ import pandas as pd
 
 from outcomes.config import Cohort
 from outcomes.errors import ExportError
-from outcomes.ingest.codebook import ColumnMap, labelled
+from outcomes.ingest.codebook import ColumnMap, labelled, numeric_values
 from outcomes.ingest.rawtable import RawTable
 
 REASONS = (
@@ -82,7 +82,7 @@ def exclusion_reasons(raw: RawTable, cohort: Cohort, columns: ColumnMap) -> pd.S
         flag(
             values["redcap_repeat_instrument"].astype(object).str.strip().ne(""), "repeat_instance"
         )
-    ids = values[columns.respondent_id].astype(object).str.strip()
+    ids = values[columns.respondent_id].str.strip()
     flag(ids.eq(""), "missing_id")
     group = labelled(raw, columns.group)
     known = set(cohort.participant_values) | set(cohort.comparison_values)
@@ -98,7 +98,8 @@ def exclusion_reasons(raw: RawTable, cohort: Cohort, columns: ColumnMap) -> pd.S
         flag(duration < rule["min_duration_s"], "speeder")
 
     candidates = reason.isna()
-    keep = _keep_one_per_id(values[candidates], ids[candidates], rule["duplicates"])
+    needed = [c for c in ("StartDate", "Finished") if c in values]
+    keep = _keep_one_per_id(values.loc[candidates, needed], ids[candidates], rule["duplicates"])
     flag(candidates & ~values.index.isin(keep), "duplicate")
     return reason
 
@@ -116,20 +117,7 @@ def _need(raw: RawTable, column: str, key: str) -> str:
 
 
 def _numeric_column(raw: RawTable, column: str) -> pd.Series:
-    text = raw.values[_need(raw, column, "exclude")].astype(object).str.strip()
-    number = pd.to_numeric(text, errors="coerce")
-    bad = number.isna() & text.ne("")
-    if bad.any():
-        row = bad.idxmax()
-        raise ExportError(
-            "a non-numeric value in a numeric metadata column",
-            file=raw.path,
-            row=raw.line_of(row),
-            column=column,
-            expected="a number",
-            found=repr(text[row]),
-        )
-    return number
+    return numeric_values(raw, labelled(raw, _need(raw, column, "exclude")))
 
 
 def _keep_one_per_id(values: pd.DataFrame, ids: pd.Series, policy: str) -> pd.Index:

@@ -21,8 +21,9 @@ Direction = Literal["lower_is_better", "higher_is_better"]
 
 
 def normalize_label(label: str) -> str:
-    """Return the comparison form of a response label: case-folded, single-spaced, trimmed."""
-    return re.sub(r"\s+", " ", str(label)).strip().casefold()
+    """Return the comparison form of a response label: HTML tags removed (REDCap and
+    Qualtrics labels may carry formatting), case-folded, single-spaced, trimmed."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", str(label))).strip().casefold()
 
 
 @dataclass(frozen=True)
