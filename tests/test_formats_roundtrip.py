@@ -312,3 +312,20 @@ def test_redcap_choice_labels_with_html_map_like_plain_ones(frame, ingested, tmp
         csv.writer(handle, lineterminator="\n").writerows(rows)
     result = ingest_wave(cohort_from_dict(cohort_config(entry)), "baseline")
     pd.testing.assert_frame_equal(result.responses, ingested[REFERENCE][1].responses)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_no_identifier_value_reaches_the_parquet_files(name, exported, ingested):
+    """Every value of every identifying column of the export as written (names, emails, IPs,
+    coordinates, ids, free text) is searched for in both Parquet files; none may appear."""
+    from outcomes.ingest.privacy import classify_columns
+
+    from .conftest import assert_no_identifiers
+
+    cohort, _result, responses_path, ledger_path = ingested[name]
+    raw = read_export(cohort.sources[0])
+    classes = classify_columns(raw, set())
+    identifying = [c for c, k in classes.items() if k in ("direct_identifier", "free_text")]
+    values = {v.strip() for c in identifying for v in raw.values[c] if v.strip()}
+    assert len(values) >= 80  # at least the 80 student ids
+    assert_no_identifiers([responses_path, ledger_path], values)

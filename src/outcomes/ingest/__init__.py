@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from outcomes.config import Cohort, Source
 from outcomes.errors import ExportError
@@ -169,7 +170,8 @@ def ingest_wave(
         reasons = exclusion_reasons(raw_wave, cohort, columns)
         mapped, quarantine = map_rows(raw_wave, cohort, columns, reasons.index[reasons.isna()])
         reasons[quarantine.index] = "out_of_range"
-        mapped = mapped.drop(index=quarantine.index)
+        if len(quarantine):
+            mapped = mapped.drop(index=quarantine.index)
         pseudonyms = pseudonymize(raw.values[columns.respondent_id], key)
         mapped.insert(0, "respondent_id", pseudonyms.loc[mapped.index])
         mapped.insert(1, "wave", wave)
@@ -222,7 +224,9 @@ def ingest_wave(
             expected="each respondent once per wave",
             found=f"{int(clash.sum())} rows share an id across sources",
         )
-    responses = responses.sort_values("respondent_id", kind="stable").reset_index(drop=True)
+    # A defined row order (by pseudonym), the same whatever the format or row order of the files.
+    order = pc.sort_indices(pa.array(responses["respondent_id"].to_numpy(dtype=object)))
+    responses = responses.take(order.to_numpy()).reset_index(drop=True)
     if responses_path is not None and ledger_path is not None:
         covariate_types = {n: s["type"] for n, s in cohort.covariates.items()}
         schema = responses_schema(item_dtypes(cohort), covariate_types)

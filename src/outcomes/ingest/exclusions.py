@@ -121,17 +121,21 @@ def _numeric_column(raw: RawTable, column: str) -> pd.Series:
 
 
 def _keep_one_per_id(values: pd.DataFrame, ids: pd.Series, policy: str) -> pd.Index:
-    """Row labels to keep: one per respondent id, following ``policy``."""
+    """Row labels to keep: one per respondent id, following ``policy``. Only ids that occur
+    more than once are sorted (in a large export they are few)."""
+    repeated = ids.duplicated(keep=False).to_numpy()
+    if not repeated.any():
+        return values.index
+    once = ids.index[~repeated]
+    values, ids = values[repeated], ids[repeated]
     order = pd.DataFrame({"id": ids, "position": np.arange(len(ids))}, index=values.index)
     order["start"] = values.get("StartDate", "")
     if policy == "keep_first":
         order = order.sort_values(["id", "start", "position"])
-        return pd.Index(order.groupby("id", sort=False).head(1).index)
-    finished = (
-        values["Finished"].astype(object).str.strip().str.casefold()
-        if "Finished" in values
-        else None
-    )
-    order["finished"] = finished.isin(["true", "1"]) if finished is not None else True
-    order = order.sort_values(["id", "finished", "start", "position"])
-    return pd.Index(order.groupby("id", sort=False).tail(1).index)
+        chosen = order.groupby("id", sort=False).head(1).index
+    else:
+        finished = values["Finished"].str.strip().str.casefold() if "Finished" in values else None
+        order["finished"] = finished.isin(["true", "1"]) if finished is not None else True
+        order = order.sort_values(["id", "finished", "start", "position"])
+        chosen = order.groupby("id", sort=False).tail(1).index
+    return once.append(pd.Index(chosen))

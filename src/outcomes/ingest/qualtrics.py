@@ -478,14 +478,23 @@ class DelimitedSource:
         return pa.py_buffer(memoryview(self.data)[begin:end]) if end > begin else None
 
     def _parse(self, body: pa.Buffer, width: int) -> pa.Table:
+        # Fast path: pyarrow parses blocks in parallel only when no value holds a line break.
+        # A quoted line break then splits a row, which changes its field count, and pyarrow
+        # refuses it: the careful path below reads the file again allowing them.
         try:
-            return self._parse_blocks(body, width, 1 << 20)
+            return self._parse_blocks(body, width, 1 << 20, newlines=False)
+        except pa.ArrowInvalid:
+            pass
+        try:
+            return self._parse_blocks(body, width, 1 << 20, newlines=True)
         except pa.ArrowInvalid as exc:
             if "straddl" not in str(exc):  # a row longer than a block: retry with larger ones
                 raise
-            return self._parse_blocks(body, width, 1 << 28)
+            return self._parse_blocks(body, width, 1 << 28, newlines=True)
 
-    def _parse_blocks(self, body: pa.Buffer, width: int, block_size: int) -> pa.Table:
+    def _parse_blocks(
+        self, body: pa.Buffer, width: int, block_size: int, newlines: bool
+    ) -> pa.Table:
         columns = [f"f{i}" for i in range(width)]
         return pacsv.read_csv(
             pa.BufferReader(body),
@@ -497,7 +506,7 @@ class DelimitedSource:
                 quote_char='"',
                 double_quote=True,
                 escape_char=False,
-                newlines_in_values=True,
+                newlines_in_values=newlines,
                 ignore_empty_lines=False,
             ),
             convert_options=pacsv.ConvertOptions(
