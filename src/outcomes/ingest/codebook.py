@@ -256,6 +256,20 @@ def _blank(cells: pd.Series, missing: set[str]) -> pd.Series:
     return categories.eq("") | categories.map(normalize_label).isin(missing)
 
 
+def _refuse(raw: RawTable, cells: pd.Series, bad_categories, problem: str, expected: str):
+    """Stop at the first cell whose answer is flagged, naming its file line and column."""
+    if bad_categories.any():
+        row = _first_row(cells, bad_categories)
+        raise ExportError(
+            problem,
+            file=raw.path,
+            row=raw.line_of(row),
+            column=cells.name,
+            expected=expected,
+            found=repr(cells[row]),
+        )
+
+
 def _text(cells: pd.Series, missing: set[str]) -> pd.Series:
     categories = pd.Series(cells.cat.categories, dtype=object)
     return _per_category(cells, categories.where(~_blank(cells, missing), None))
@@ -267,17 +281,7 @@ def numeric_values(raw: RawTable, cells: pd.Series, missing: set[str] = frozense
     categories = pd.Series(cells.cat.categories, dtype=object)
     blank = _blank(cells, missing)
     number = pd.to_numeric(categories.where(~blank, None), errors="coerce")
-    bad = number.isna() & ~blank
-    if bad.any():
-        row = _first_row(cells, bad)
-        raise ExportError(
-            "a text value in a numeric column",
-            file=raw.path,
-            row=raw.line_of(row),
-            column=cells.name,
-            expected="a number",
-            found=repr(cells[row]),
-        )
+    _refuse(raw, cells, number.isna() & ~blank, "a text value in a numeric column", "a number")
     return _per_category(cells, number.astype(float))
 
 
@@ -285,17 +289,10 @@ def _coarse_dates(raw: RawTable, cells: pd.Series, missing: set[str], coarsen: s
     categories = pd.Series(cells.cat.categories, dtype=object)
     blank = _blank(cells, missing)
     parsed = pd.to_datetime(categories.where(~blank, None), errors="coerce", format="ISO8601")
-    bad = parsed.isna() & ~blank
-    if bad.any():
-        row = _first_row(cells, bad)
-        raise ExportError(
-            "a value that is not an ISO date (YYYY-MM-DD[ HH:MM:SS])",
-            file=raw.path,
-            row=raw.line_of(row),
-            column=cells.name,
-            expected=f"an ISO 8601 date, e.g. {date(2026, 9, 14)}",
-            found=repr(cells[row]),
-        )
+    problem = "a value that is not an ISO date (YYYY-MM-DD[ HH:MM:SS])"
+    _refuse(
+        raw, cells, parsed.isna() & ~blank, problem, f"an ISO 8601 date, e.g. {date(2026, 9, 14)}"
+    )
     text = parsed.dt.strftime("%Y-%m" if coarsen == "month" else "%Y")
     return _per_category(cells, text.astype(object).where(~blank, None))
 
@@ -305,17 +302,13 @@ def _item_values(raw: RawTable, cells: pd.Series, outcome: Outcome, missing: set
     declared_missing = normalized.isin(missing)
     values = normalized.map(outcome.instrument._label_lookup).astype(float)
     values = values.where(~declared_missing)
-    unknown = values.isna() & normalized.ne("") & ~declared_missing
-    if unknown.any():
-        row = _first_row(cells, unknown)
-        raise ExportError(
-            f"an answer that is not in the response key of {outcome.instrument.name}",
-            file=raw.path,
-            row=raw.line_of(row),
-            column=cells.name,
-            expected=f"one of {list(outcome.instrument.responses)}, blank, or a declared "
-            "missing value (missing_values in the cohort config); numeric codes need labels "
-            "(value_labels in the source config)",
-            found=repr(cells[row]),
-        )
+    _refuse(
+        raw,
+        cells,
+        values.isna() & normalized.ne("") & ~declared_missing,
+        f"an answer that is not in the response key of {outcome.instrument.name}",
+        f"one of {list(outcome.instrument.responses)}, blank, or a declared missing value "
+        "(missing_values in the cohort config); numeric codes need labels (value_labels in "
+        "the source config)",
+    )
     return _per_category(cells, values).astype(float)
