@@ -92,15 +92,16 @@ def test_demo_ledger_and_privacy(settings, tmp_path):
         ledger = pd.read_parquet(paths[wave][1])
         assert ledger["row_number"].tolist() == list(range(1, len(raws[wave].values) + 1))
         assert (ledger["disposition"] == "analysed").sum() == len(result.responses)
+    processed = {name: tmp_path / f"{name}.parquet" for name in ("reliability", "items", "safety")}
     score_cohort(cohort, [p[0] for p in paths.values()], tmp_path / "s.parquet",
-                 tmp_path / "r.parquet")  # fmt: skip
-    analyze_cohort(cohort, settings, tmp_path / "s.parquet", tmp_path / "r.parquet",
-                   [p[1] for p in paths.values()], tmp_path / "tables")  # fmt: skip
+                 processed["reliability"], processed["items"], processed["safety"])  # fmt: skip
+    analyze_cohort(cohort, settings, tmp_path / "s.parquet", [p[1] for p in paths.values()],
+                   tmp_path / "tables", processed)  # fmt: skip
     report_cohort(tmp_path / "tables", cohort, settings, tmp_path / "report.html")
     identifiers = identifier_values(raw.values for raw in raws.values())
     assert sum("@" in v for v in identifiers) > 900  # every student's email is checked
     outputs = [p for p in tmp_path.rglob("*") if p.is_file()]
-    assert len(outputs) == 4 + 2 + 8 + 1
+    assert len(outputs) == 4 + 4 + 12 + 1  # interim, processed, 6 tables (csv + parquet), html
     assert_no_identifiers(outputs, identifiers)
 
 

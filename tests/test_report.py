@@ -71,16 +71,17 @@ def test_forest_plot_orients_benefit_to_the_right():
 def test_small_groups_get_no_result(small_simulation, settings):
     from outcomes.analysis import analyze
     from outcomes.ingest import ingest_wave
-    from outcomes.instruments.stage import reliability_table, score_responses
+    from outcomes.instruments.stage import reliability_table, safety_table, score_responses
 
     _, cohort, _ = small_simulation
     results = [ingest_wave(cohort, w) for w in cohort.waves]
     responses = pd.concat([r.responses for r in results])
     ledger = pd.concat([r.ledger for r in results])
-    tables = analyze(
-        score_responses(responses, cohort), ledger, reliability_table(responses, cohort),
-        cohort, settings,
-    )  # fmt: skip
+    scored = {
+        "reliability": reliability_table(responses, cohort),
+        "safety": safety_table(responses, cohort),
+    }
+    tables = analyze(score_responses(responses, cohort), ledger, cohort, settings, scored)
     html = render_report(tables, cohort, settings)
     assert "Loneliness (UCLA-3): participants scored" in html
     estimates = tables["estimates"].copy()

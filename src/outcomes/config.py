@@ -22,7 +22,12 @@ import jsonschema
 import yaml
 
 from outcomes.errors import ConfigError
-from outcomes.instruments.registry import Instrument, get_instrument
+from outcomes.instruments.registry import (
+    Instrument,
+    get_instrument,
+    instrument_from_dict,
+    list_instruments,
+)
 
 DEMO_KEY = "outcomes-demo-key: public, for simulated data only"
 
@@ -36,6 +41,7 @@ class Settings:
     min_cell_size: int = 10
     alpha: float = 0.05
     multiplicity: str = "bh"
+    min_alpha: float = 0.7
     path: str | None = None
 
     def cohort_path(self, name: str) -> Path:
@@ -215,6 +221,7 @@ def settings_from_dict(data: dict, path: str | None = None) -> Settings:
         min_cell_size=data["min_cell_size"],
         alpha=data["alpha"],
         multiplicity=data["multiplicity"],
+        min_alpha=data["min_alpha"],
         path=path,
     )
 
@@ -301,10 +308,38 @@ def cohort_from_dict(raw: dict, path: str | None = None) -> Cohort:
             found=str(sorted(both)),
         )
 
+    custom = {}
+    for instrument_id, spec in data["instruments"].items():
+        if instrument_id in list_instruments():
+            raise ConfigError(
+                "a user-defined instrument has the id of a built-in one",
+                file=path,
+                column=f"instruments.{instrument_id}",
+                expected=f"an id other than the built-in {list_instruments()}",
+                found=instrument_id,
+            )
+        if spec.get("kind", "items") == "items" and not spec.get("items"):
+            raise ConfigError(
+                "a questionnaire instrument needs its items and responses",
+                file=path,
+                column=f"instruments.{instrument_id}",
+                expected="items: [{id: 1, topic: ...}, ...] and responses: {label: value}",
+                found=", ".join(sorted(spec)),
+            )
+        try:
+            custom[instrument_id] = instrument_from_dict(
+                {"id": instrument_id, **spec}, source=f"{path}: instruments.{instrument_id}"
+            )
+        except ConfigError as exc:
+            raise ConfigError(
+                exc.problem, file=path, column=f"instruments.{instrument_id}.{exc.column or ''}",
+                expected=exc.expected, found=exc.found,
+            ) from None  # fmt: skip
+
     outcomes = []
     for name, spec in data["outcomes"].items():
         try:
-            instrument = get_instrument(spec["instrument"])
+            instrument = custom.get(spec["instrument"]) or get_instrument(spec["instrument"])
         except ConfigError as exc:
             raise ConfigError(
                 exc.problem,

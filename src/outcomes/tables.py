@@ -36,11 +36,37 @@ RELIABILITY_SCHEMA = pa.schema(
         pa.field("outcome", pa.string(), nullable=False),
         pa.field("instrument", pa.string(), nullable=False),
         pa.field("wave", pa.string(), nullable=False),
+        pa.field("group", pa.string(), nullable=False),
         pa.field("alpha", pa.float64()),
         pa.field("ci_low", pa.float64()),
         pa.field("ci_high", pa.float64()),
         pa.field("n", pa.int64(), nullable=False),
         pa.field("k", pa.int64(), nullable=False),
+    ]
+)
+
+
+ITEMS_SCHEMA = pa.schema(
+    [
+        pa.field("outcome", pa.string(), nullable=False),
+        pa.field("wave", pa.string(), nullable=False),
+        pa.field("item", pa.string(), nullable=False),
+        pa.field("n", pa.int64(), nullable=False),
+        pa.field("mean", pa.float64()),
+        pa.field("sd", pa.float64()),
+        pa.field("item_total_r", pa.float64()),
+        pa.field("alpha_if_deleted", pa.float64()),
+    ]
+)
+
+SAFETY_SCHEMA = pa.schema(
+    [
+        pa.field("outcome", pa.string(), nullable=False),
+        pa.field("item", pa.int64(), nullable=False),
+        pa.field("wave", pa.string(), nullable=False),
+        pa.field("group", pa.string(), nullable=False),
+        pa.field("n_answered", pa.int64(), nullable=False),
+        pa.field("n_positive", pa.int64(), nullable=False),
     ]
 )
 

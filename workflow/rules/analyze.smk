@@ -2,6 +2,8 @@ rule analyze:
     input:
         scores=rules.score.output.scores,
         reliability=rules.score.output.reliability,
+        item_stats=rules.score.output.item_stats,
+        safety=rules.score.output.safety,
         ledgers=all_ledgers,
         cohort=cohort_file,
     output:
@@ -20,6 +22,10 @@ rule analyze:
             "flow.parquet",
             "reliability.csv",
             "reliability.parquet",
+            "items.csv",
+            "items.parquet",
+            "safety.csv",
+            "safety.parquet",
         ),
     log:
         "logs/{cohort}/analyze.log",

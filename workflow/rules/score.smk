@@ -5,9 +5,11 @@ rule score:
     output:
         scores="data/processed/{cohort}/scores.parquet",
         reliability="data/processed/{cohort}/reliability.parquet",
-    log:
-        "logs/{cohort}/score.log",
+        item_stats="data/processed/{cohort}/items.parquet",
+        safety="data/processed/{cohort}/safety.parquet",
     params:
         code=CODE,
+    log:
+        "logs/{cohort}/score.log",
     script:
         "../scripts/score.py"

@@ -11,7 +11,11 @@ with log_to(snakemake.log[0]):
         load_cohort(snakemake.input.cohort),
         settings_from_dict(snakemake.config),
         scores_path=snakemake.input.scores,
-        reliability_path=snakemake.input.reliability,
         ledger_paths=list(snakemake.input.ledgers),
         tables_dir=Path(snakemake.output.estimates).parent,
+        scored_paths={
+            "reliability": snakemake.input.reliability,
+            "items": snakemake.input.item_stats,
+            "safety": snakemake.input.safety,
+        },
     )

@@ -10,4 +10,6 @@ with log_to(snakemake.log[0]):
         responses_paths=list(snakemake.input.responses),
         scores_path=snakemake.output.scores,
         reliability_path=snakemake.output.reliability,
+        items_path=snakemake.output.item_stats,
+        safety_path=snakemake.output.safety,
     )

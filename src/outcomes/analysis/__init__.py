@@ -195,38 +195,54 @@ def flow(ledger: pd.DataFrame, scores: pd.DataFrame, estimates_table: pd.DataFra
     return pd.DataFrame(rows)
 
 
-def analyze(scores: pd.DataFrame, ledger: pd.DataFrame, reliability: pd.DataFrame,
-            cohort: Cohort, settings: Settings) -> dict[str, pd.DataFrame]:  # fmt: skip
-    """All result tables of a cohort, by name (the files of ``reports/<cohort>/tables/``)."""
+def analyze(
+    scores: pd.DataFrame,
+    ledger: pd.DataFrame,
+    cohort: Cohort,
+    settings: Settings,
+    scored: dict[str, pd.DataFrame] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """All result tables of a cohort, by name (the files of ``reports/<cohort>/tables/``).
+
+    ``scored`` holds the score stage's other tables (``reliability``, ``items``, ``safety``);
+    they are passed through, reliability with a ``below_threshold`` flag
+    (``alpha < settings.min_alpha``).
+    """
+    scored = dict(scored or {})
     estimates_table = estimates(scores, cohort, settings)
-    return {
+    tables = {
         "estimates": estimates_table,
         "descriptives": descriptives(scores, cohort),
         "flow": flow(ledger, scores, estimates_table, cohort),
-        "reliability": reliability,
     }
+    if "reliability" in scored:
+        reliability = scored.pop("reliability").copy()
+        reliability["below_threshold"] = reliability["alpha"] < settings.min_alpha
+        tables["reliability"] = reliability
+    return tables | scored
 
 
 def analyze_cohort(
     cohort: Cohort,
     settings: Settings,
     scores_path: str | Path,
-    reliability_path: str | Path,
     ledger_paths: list[str | Path],
     tables_dir: str | Path,
+    scored_paths: dict[str, str | Path] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Read the scored data, analyse it, write each table as CSV and Parquet."""
+    """Read the scored data, analyse it, write each table as CSV and Parquet.
+
+    ``scored_paths`` maps ``reliability``, ``items`` and ``safety`` to the score stage's
+    Parquet files, which are passed through to the result tables.
+    """
     scores = pd.read_parquet(scores_path)
-    reliability = pd.read_parquet(reliability_path)
     ledger = pd.concat([pd.read_parquet(p) for p in ledger_paths], ignore_index=True)
-    tables = analyze(scores, ledger, reliability, cohort, settings)
+    scored = {name: pd.read_parquet(path) for name, path in (scored_paths or {}).items()}
+    tables = analyze(scores, ledger, cohort, settings, scored)
     tables_dir = Path(tables_dir)
     log.info("%d estimates for %d outcomes", len(tables["estimates"]), len(cohort.outcomes))
     for name, table in tables.items():
         write_csv(table, tables_dir / f"{name}.csv")
-        _write_table_parquet(table, tables_dir / f"{name}.parquet")
+        write_parquet(table, tables_dir / f"{name}.parquet",
+                      pa.Schema.from_pandas(table, preserve_index=False))  # fmt: skip
     return tables
-
-
-def _write_table_parquet(table: pd.DataFrame, path: Path) -> None:
-    write_parquet(table, path, pa.Schema.from_pandas(table, preserve_index=False))

@@ -146,6 +146,31 @@ def instrument_from_dict(spec: dict, source: str) -> Instrument:
             expected="keys id, name, construct, citation, direction, items, responses",
             found=f"{type(exc).__name__}: {exc}",
         ) from exc
+    if len(set(instrument.items)) != len(instrument.items):
+        raise ConfigError(
+            "item ids repeat",
+            file=source,
+            column="items",
+            expected="each item id once",
+            found=str(list(instrument.items)),
+        )
+    edges = [band.min for band in instrument.bands]
+    if edges != sorted(edges) or len(set(edges)) != len(edges):
+        raise ConfigError(
+            "bands must rise",
+            file=source,
+            column="bands",
+            expected="band minimums in increasing order",
+            found=str(edges),
+        )
+    if len(set(instrument.responses.values())) < 2:
+        raise ConfigError(
+            "a response key needs at least two different values",
+            file=source,
+            column="responses",
+            expected="label: value pairs such as Never: 0, Often: 2",
+            found=str(instrument.responses),
+        )
     unknown = instrument.reverse - set(instrument.items)
     if unknown:
         raise ConfigError(

@@ -46,3 +46,36 @@ def cronbach_alpha(items: pd.DataFrame, ci: float = 0.95) -> dict[str, float]:
         "n": n,
         "k": k,
     }
+
+
+def item_statistics(items: pd.DataFrame) -> pd.DataFrame:
+    """Item analysis on complete cases of reverse-keyed items.
+
+    Returns
+    -------
+    DataFrame
+        One row per item: ``item`` (column name), ``n``, ``mean``, ``sd`` (ddof = 1),
+        ``item_total_r`` (corrected item-total correlation: Pearson r of the item with the sum
+        of the *other* items) and ``alpha_if_deleted`` (Cronbach's alpha of the other items).
+    """
+    complete = items.dropna()
+    rows = []
+    total = complete.sum(axis=1)
+    for column in complete.columns:
+        rest = total - complete[column]
+        spread = complete[column].std(ddof=1) > 0 and rest.std(ddof=1) > 0
+        rows.append(
+            {
+                "item": column,
+                "n": len(complete),
+                "mean": complete[column].mean() if len(complete) else np.nan,
+                "sd": complete[column].std(ddof=1) if len(complete) > 1 else np.nan,
+                "item_total_r": float(np.corrcoef(complete[column], rest)[0, 1])
+                if len(complete) > 2 and spread
+                else np.nan,
+                "alpha_if_deleted": cronbach_alpha(complete.drop(columns=column))["alpha"]
+                if complete.shape[1] > 2
+                else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)

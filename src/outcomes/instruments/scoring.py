@@ -41,6 +41,8 @@ def score_instrument(items: pd.DataFrame, instrument: Instrument) -> pd.DataFram
         - ``n_answered`` (int): number of items answered.
         - ``band`` (str or None): severity band of the score rounded half up, for instruments
           with bands.
+        - ``missing_reason`` (str or None): why ``score`` is missing - ``not_answered`` (no
+          item answered) or ``too_few_items`` (fewer than ``min_answered``); None when scored.
 
     Notes
     -----
@@ -114,6 +116,11 @@ def _check_range(values: pd.DataFrame, bounds: tuple[float, float], instrument: 
 
 
 def _with_bands(score: pd.Series, n_answered: pd.Series, instrument: Instrument) -> pd.DataFrame:
+    reason = np.where(
+        score.notna().to_numpy(),
+        None,
+        np.where(n_answered.to_numpy() == 0, "not_answered", "too_few_items"),
+    )
     result = pd.DataFrame({"score": score, "n_answered": n_answered})
     if instrument.bands:
         edges = [band.min for band in instrument.bands]
@@ -124,4 +131,5 @@ def _with_bands(score: pd.Series, n_answered: pd.Series, instrument: Instrument)
         result["band"] = pd.Categorical(band, categories=labels, ordered=True)
     else:
         result["band"] = pd.Categorical([None] * len(score), categories=[], ordered=True)
+    result["missing_reason"] = pd.Series(reason, index=score.index, dtype=object)
     return result

@@ -95,9 +95,8 @@ def render_report(tables: dict[str, pd.DataFrame], cohort: Cohort, settings: Set
             }
         )
     flow = _flow_rows(tables["flow"], cohort, k)
-    reliability = tables.get("reliability", pd.DataFrame()).assign(
-        n_shown=lambda t: [suppress_count(n, k) for n in t["n"]] if len(t) else []
-    )
+    reliability = _reliability_rows(tables.get("reliability"), k)
+    safety = _safety_rows(tables.get("safety"), cohort, k)
     return (
         _environment()
         .get_template("report.html.j2")
@@ -110,7 +109,9 @@ def render_report(tables: dict[str, pd.DataFrame], cohort: Cohort, settings: Set
             figure=figure,
             results=results,
             flow=flow,
-            reliability=reliability.to_dict("records"),
+            reliability=reliability,
+            min_alpha=settings.min_alpha,
+            safety=safety,
             labels={o.name: o.label for o in cohort.outcomes},
             min_cell_size=k,
             alpha=settings.alpha,
@@ -119,6 +120,39 @@ def render_report(tables: dict[str, pd.DataFrame], cohort: Cohort, settings: Set
             demo_key=bool(cohort.pseudonym_key.get("demo")),
         )
     )
+
+
+def _reliability_rows(reliability: pd.DataFrame | None, k: int) -> list[dict]:
+    """Alpha of each scale and wave for everyone together, with its suppressed n and flag."""
+    if reliability is None or reliability.empty:
+        return []
+    rows = reliability[reliability["group"] == "all"].copy()
+    rows["n_shown"] = [suppress_count(n, k) for n in rows["n"]]
+    rows["too_few"] = rows["n"] < k
+    return rows.to_dict("records")
+
+
+def _safety_rows(safety: pd.DataFrame | None, cohort: Cohort, k: int) -> list[dict]:
+    """Aggregate safety-item counts per wave and group, with small-cell (and complementary)
+    suppression: a positive count is shown only as part of a breakdown that hides it when
+    small."""
+    if safety is None or safety.empty:
+        return []
+    rows = []
+    for _, row in safety[safety["group"] != "all"].iterrows():
+        answered, positive = int(row["n_answered"]), int(row["n_positive"])
+        negative_shown, positive_shown = suppress_breakdown([answered - positive, positive], k)
+        rows.append(
+            {
+                "label": cohort.outcome(row["outcome"]).label,
+                "wave": row["wave"],
+                "group": row["group"],
+                "answered": suppress_count(answered, k),
+                "positive": positive_shown,
+                "negative": negative_shown,
+            }
+        )
+    return rows
 
 
 def _flow_rows(flow: pd.DataFrame, cohort: Cohort, k: int) -> list[dict]:
@@ -155,7 +189,7 @@ def report_cohort(
     tables_dir = Path(tables_dir)
     tables = {
         name: pd.read_parquet(tables_dir / f"{name}.parquet")
-        for name in ("estimates", "flow", "reliability")
+        for name in ("estimates", "flow", "reliability", "safety")
     }
     html = render_report(tables, cohort, settings)
     out_html = Path(out_html)
