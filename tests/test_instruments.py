@@ -51,7 +51,7 @@ def items_summing_to(total: int, k: int, top: int) -> list[int]:
 def test_builtin_ids():
     # The seven built-in instruments of the project (brief; domain ref 2.7 and 2.9).
     assert list_instruments() == [
-        "gad7", "gpa", "phq9", "pss10", "pss4", "rses", "ucla20", "ucla3"
+        "gad7", "gpa", "gpa5", "phq9", "pss10", "pss4", "rses", "rses_alt", "ucla20", "ucla3"
     ]  # fmt: skip
 
 

@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from outcomes.simulate import simulate_cohort, write_cohort
 from outcomes.tables import read_metadata
 
 from .conftest import ROOT, assert_no_identifiers, identifier_values
+from .test_scoring_extras import CONNECTEDNESS
 
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 pytestmark = pytest.mark.workflow
@@ -34,6 +36,16 @@ def project(tmp_path_factory):
     """A project folder with the repository's config and a 300-student simulated cohort."""
     root = tmp_path_factory.mktemp("project")
     shutil.copytree(ROOT / "config", root / "config")
+    # A user-defined instrument, scored end to end: a 3-item "connectedness" scale keyed on
+    # the UCLA-3 answers (Hardly ever 2 ... Often 0), averaged.
+    cohort_file = root / "config/cohorts/demo.yaml"
+    cohort = yaml.safe_load(cohort_file.read_text())
+    cohort["instruments"] = {"connect3": CONNECTEDNESS}
+    cohort["outcomes"]["connectedness"] = {
+        "instrument": "connect3", "columns": "Q5_{1..3}", "domain": "social",
+        "label": "Connectedness (custom)",
+    }  # fmt: skip
+    cohort_file.write_text(yaml.safe_dump(cohort, sort_keys=False))
     simulated = simulate_cohort(300, seed=99)
     write_cohort(simulated, root / "data/demo")
     run = _snakemake(root)
@@ -64,8 +76,10 @@ def test_estimates_table_contract(project):
         "n_participants", "n_comparison", "direction",
     }  # fmt: skip
     assert required <= set(estimates.columns)
-    # 6 outcomes x (unadjusted at baseline, unadjusted at follow-up, ancova at follow-up).
-    assert len(estimates) == 18
+    # 7 outcomes (6 + the user-defined one) x (unadjusted at baseline and at follow-up,
+    # ancova at follow-up).
+    assert len(estimates) == 21
+    assert (estimates["outcome"] == "connectedness").sum() == 3
     assert not estimates.duplicated(["outcome", "wave", "method", "estimand"]).any()
     assert (estimates["ci_low"] < estimates["estimate"]).all()
     assert (estimates["estimate"] < estimates["ci_high"]).all()
@@ -106,7 +120,7 @@ def test_report_is_self_contained(project):
     assert "<svg" in html
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
     assert "<script" not in html
-    assert "Loneliness (UCLA-3)" in html
+    assert "Loneliness (UCLA-3)" in html and "Connectedness (custom)" in html
 
 
 def test_lint_reports_only_the_explained_warning():

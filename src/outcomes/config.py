@@ -85,6 +85,8 @@ class Outcome:
     label: str
     domain: str
     selector: dict | None = None
+    grade_format: str = "points"
+    letter_points: dict[str, float] | None = None
 
     @property
     def n_items(self) -> int:
@@ -360,7 +362,23 @@ def cohort_from_dict(raw: dict, path: str | None = None) -> Cohort:
                 found=f"{len(columns)}: {list(columns)}",
             )
         label = spec.get("label") or f"{name.replace('_', ' ').capitalize()}"
-        outcomes.append(Outcome(name, instrument, columns, label, spec["domain"], selector))
+        if spec["grade_format"] != "points" and not instrument.letter_points:
+            raise ConfigError(
+                "grade_format letter or percent needs a grades instrument",
+                file=path,
+                column=f"outcomes.{name}.grade_format",
+                expected="instrument: gpa (or grade_format: points)",
+                found=f"instrument {instrument.id}",
+            )
+        letters = spec.get("letter_points")
+        outcomes.append(
+            Outcome(
+                name, instrument, columns, label, spec["domain"], selector,
+                grade_format=spec["grade_format"],
+                letter_points={str(k).strip().upper(): float(v) for k, v in letters.items()}
+                if letters else None,
+            )
+        )  # fmt: skip
 
     return Cohort(
         name=data["name"],

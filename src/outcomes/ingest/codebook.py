@@ -238,7 +238,7 @@ def map_rows(
         for column, item_name in zip(cols, outcome.item_names, strict=True):
             cells = labelled(raw, column, positions)
             if outcome.instrument.kind == "numeric":
-                values = numeric_values(raw, cells, missing)
+                values = _grade_points(raw, cells, outcome, missing)
                 lo, hi = outcome.instrument.range
                 out = values.lt(lo) | values.gt(hi)
                 details = column + "=" + cells[out].astype(str)
@@ -295,6 +295,46 @@ def _coarse_dates(raw: RawTable, cells: pd.Series, missing: set[str], coarsen: s
     )
     text = parsed.dt.strftime("%Y-%m" if coarsen == "month" else "%Y")
     return _per_category(cells, text.astype(object).where(~blank, None))
+
+
+def _grade_points(raw: RawTable, cells: pd.Series, outcome: Outcome, missing: set[str]):
+    """A numeric outcome's values; grades given as letters or percentages are put on the
+    instrument's scale (letter -> points; percent -> letter -> points). A GPA column of which
+    more than 1% lies in (4, 5] is on a weighted scale: it stops the run rather than being
+    read as out of range."""
+    instrument = outcome.instrument
+    if outcome.grade_format == "points":
+        values = numeric_values(raw, cells, missing)
+        weighted = values.gt(instrument.range[1]) & values.le(5.0)
+        if instrument.id == "gpa" and weighted.mean() > 0.01:
+            raise ExportError(
+                "the GPA looks weighted (values above 4.0, up to 5.0)",
+                file=raw.path,
+                column=cells.name,
+                expected="an unweighted 4.0 GPA, or instrument gpa5 for a weighted 5.0 scale",
+                found=f"{int(weighted.sum())} of {int(values.notna().sum())} values in (4, 5]",
+            )
+        return values
+    points = outcome.letter_points or instrument.letter_points
+    categories = pd.Series(cells.cat.categories, dtype=object)
+    blank = _blank(cells, missing)
+    if outcome.grade_format == "percent":
+        percent = pd.to_numeric(categories.where(~blank, None), errors="coerce")
+        bad = (percent.isna() | percent.lt(0) | percent.gt(100)) & ~blank
+        _refuse(raw, cells, bad, "a percentage grade outside 0-100", "a number from 0 to 100")
+        letters = percent.map(
+            lambda p: (
+                next((letter for letter, low in instrument.percent_letters if p >= low), None)
+                if pd.notna(p)
+                else None
+            )
+        )
+    else:
+        letters = categories.str.strip().str.upper().where(~blank, None)
+    values = letters.map(points)
+    expected = f"one of {list(points)}" if outcome.grade_format == "letter" else "0-100"
+    _refuse(raw, cells, values.isna() & ~blank, "a grade that is not in the table", expected)
+    return _per_category(cells, values.astype(float))
 
 
 def _item_values(raw: RawTable, cells: pd.Series, outcome: Outcome, missing: set[str]):

@@ -29,7 +29,8 @@ def _similarity(topic: str, text: str) -> float:
 
 def guess_instruments(raw: RawTable) -> dict[str, list[str]]:
     """Instrument id -> its item columns in item order, for instruments whose every item
-    matches a different column's question text (ratio >= 0.75), in file order."""
+    matches a different column's question text (ratio >= 0.75), the columns standing in the
+    file in the instrument's item order (which tells the two printed RSES orders apart)."""
     texts = {c: normalize_label(raw.question_text.get(c, "")) for c in raw.values.columns}
     found = {}
     for instrument_id in list_instruments():
@@ -49,7 +50,9 @@ def guess_instruments(raw: RawTable) -> dict[str, list[str]]:
                 break
             chosen.append(best[1])
         else:
-            found[instrument_id] = chosen
+            positions = [list(texts).index(c) for c in chosen]
+            if positions == sorted(positions):  # items in printed order: the right version
+                found[instrument_id] = chosen
     # A short form (UCLA-3, PSS-4) inside a long one claims the same columns: keep the longest.
     for short in sorted(found, key=lambda i: len(found[i])):
         if any(set(found[short]) < set(cols) for other, cols in found.items() if other != short):

@@ -62,6 +62,9 @@ class Instrument:
     bands : tuple of Band
     safety_item : int or None
         An item that is a clinical-safety flag (PHQ-9 item 9); reported only in aggregate.
+    letter_points, percent_letters
+        For grades: letter -> grade points, and the lowest percentage of each letter, used
+        to put letter and percent grades on the instrument's scale.
     """
 
     id: str
@@ -80,6 +83,8 @@ class Instrument:
     safety_item: int | None = None
     stem: str = ""
     item_topics: dict[int, str] = field(default_factory=dict)
+    letter_points: dict[str, float] = field(default_factory=dict)
+    percent_letters: tuple[tuple[str, float], ...] = ()
 
     @property
     def item_min(self) -> float:
@@ -114,6 +119,14 @@ def instrument_from_dict(spec: dict, source: str) -> Instrument:
                 kind="numeric",
                 range=(lo, hi),
                 bands=bands,
+                letter_points={
+                    str(k).strip().upper(): float(v)
+                    for k, v in spec.get("letter_points", {}).items()
+                },
+                percent_letters=tuple(
+                    (str(b["letter"]).strip().upper(), float(b["min"]))
+                    for b in spec.get("percent_letters", [])
+                ),
             )
         items = tuple(int(i["id"]) for i in spec["items"])
         responses = {str(k): float(v) for k, v in spec["responses"].items()}
