@@ -86,6 +86,7 @@ _THRESHOLDS = {
     "ucla3": [0.0, 1.0],
     "ucla20": [-0.8, 0.1, 1.1],
 }
+_ITEM_SHIFT = {("phq9", 9): 1.1}
 _LOADING = 0.72  # item-trait correlation: alpha ~0.8-0.9 for the long scales
 _STABILITY = 0.6  # baseline -> follow-up correlation of each latent trait
 _SCHOOLS = [
@@ -388,7 +389,10 @@ def _answer(rng, trait: np.ndarray, instrument_id: str, noise=None) -> np.ndarra
     latent = _LOADING * trait[:, None] + np.sqrt(1 - _LOADING**2) * noise
     # Positively worded (reverse-keyed) items are answered on the reversed trait.
     latent = np.where(_reversed_positions(instrument)[None, :], -latent, latent)
-    return np.searchsorted(_THRESHOLDS[instrument.id], latent).astype(np.int8)
+    # Rarer items answer on thresholds moved up (PHQ-9 item 9: about 1 student in 8 reports
+    # any thoughts of self-harm, in the range school surveys find).
+    shift = np.array([_ITEM_SHIFT.get((instrument.id, item), 0.0) for item in instrument.items])
+    return np.searchsorted(_THRESHOLDS[instrument.id], latent - shift[None, :]).astype(np.int8)
 
 
 def _score_codes(codes: np.ndarray, instrument_id: str) -> np.ndarray:
