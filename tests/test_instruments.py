@@ -18,7 +18,7 @@ from outcomes.instruments.reliability import cronbach_alpha
 from outcomes.instruments.scoring import reverse_key, score_instrument
 
 NaN = np.nan
-ITEM_IDS = ["phq9", "gad7", "pss10", "pss4", "rses", "ucla3"]
+ITEM_IDS = ["phq9", "gad7", "pss10", "pss4", "rses", "rses_alt", "ucla3", "ucla20"]
 
 # An all-missing row triggers numpy's "Mean of empty slice" warning inside scoring; harmless.
 ignore_empty_mean = pytest.mark.filterwarnings("ignore:Mean of empty slice:RuntimeWarning")
@@ -515,3 +515,24 @@ def test_ucla20_all_never_scores_reversed_items_high():
     # Russell 1996 key (domain ref 2.6): "Never" = 1; the 9 positively worded items are
     # reversed (5 - 1 = 4): 9 * 4 + 11 * 1 = 47.
     assert one("ucla20", [1] * 20)[0] == 47.0
+
+
+@pytest.mark.parametrize(
+    ("instrument_id", "minimum"),
+    # Proration minimums (domain ref 2.0 suggested defaults; the alternate RSES order and
+    # UCLA-LS v3 follow the same ~80% rule: 8/10 and 16/20).
+    [("phq9", 7), ("gad7", 6), ("pss10", 8), ("pss4", 4), ("rses", 8), ("rses_alt", 8),
+     ("ucla3", 3), ("ucla20", 16)],
+)  # fmt: skip
+def test_every_proration_boundary(instrument_id, minimum):
+    instrument = get_instrument(instrument_id)
+    k, low = len(instrument.items), instrument.item_min
+    just_enough = [low] * minimum + [NaN] * (k - minimum)
+    one_too_few = [low] * (minimum - 1) + [NaN] * (k - minimum + 1)
+    scored, n, _ = one(instrument_id, just_enough)
+    assert n == minimum and not math.isnan(scored)
+    # Person-mean proration: mean of the answered (reverse-keyed) items times k, by hand.
+    keyed = [low if i not in instrument.reverse else instrument.item_max
+             for i in instrument.items[:minimum]]  # fmt: skip
+    assert scored == pytest.approx(sum(keyed) / minimum * k, abs=1e-12)
+    assert math.isnan(one(instrument_id, one_too_few)[0])
