@@ -7,9 +7,9 @@ rule score:
         reliability="data/processed/{cohort}/reliability.parquet",
         item_stats="data/processed/{cohort}/items.parquet",
         safety="data/processed/{cohort}/safety.parquet",
-    params:
-        code=CODE,
     log:
         "logs/{cohort}/score.log",
+    params:
+        code=CODE,
     script:
         "../scripts/score.py"
