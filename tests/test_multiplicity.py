@@ -124,3 +124,13 @@ def test_holm_is_never_smaller_than_bh(p):
     bh = adjust_pvalues(p, "bh")
     holm = adjust_pvalues(p, "holm")
     assert (holm >= bh - 1e-12).all()
+
+
+def test_bh_tie_rule_rejects_with_less_or_equal():
+    # evaluation-methods.md "BH tie rule": p = (.05, .038, .044, .031, .025, .006, .013, .019),
+    # alpha .05: the "<=" step-up rule rejects all 8 (the largest p equals its threshold 8/8 *
+    # .05); a strict "<" rule would reject 5. Ours: every adjusted p <= .05.
+    p = [0.05, 0.038, 0.044, 0.031, 0.025, 0.006, 0.013, 0.019]
+    adjusted = adjust_pvalues(p, "bh")
+    assert (adjusted <= 0.05 + 1e-15).all()
+    assert adjusted.max() == pytest.approx(0.05, abs=1e-15)

@@ -41,6 +41,7 @@ class Settings:
     min_cell_size: int = 10
     alpha: float = 0.05
     multiplicity: str = "bh"
+    multiplicity_family: str = "domain"
     min_alpha: float = 0.7
     path: str | None = None
 
@@ -223,6 +224,7 @@ def settings_from_dict(data: dict, path: str | None = None) -> Settings:
         min_cell_size=data["min_cell_size"],
         alpha=data["alpha"],
         multiplicity=data["multiplicity"],
+        multiplicity_family=data["multiplicity_family"],
         min_alpha=data["min_alpha"],
         path=path,
     )

@@ -41,8 +41,9 @@ def estimates(scores: pd.DataFrame, cohort: Cohort, settings: Settings) -> pd.Da
     -----
     ``hedges_g`` is the estimate over the unadjusted pooled SD of the outcome in the same
     sample, times ``omega = 1 - 3/(4N - 9)`` (WWC). ``improvement_index`` uses g oriented so
-    that positive means benefit. ``p_adjusted`` adjusts across the outcomes of one wave and
-    method (``settings.multiplicity``). ``favours`` is ``participants`` or ``comparison``
+    that positive means benefit. ``p_adjusted`` adjusts across the outcomes of one family
+    (``settings.multiplicity``): one wave, method and - by default - outcome domain
+    (``settings.multiplicity_family``). ``favours`` is ``participants`` or ``comparison``
     when the CI excludes zero in that direction of benefit, else ``unclear``.
     """
     plan, alpha = cohort.plan, settings.alpha
@@ -99,7 +100,8 @@ def estimates(scores: pd.DataFrame, cohort: Cohort, settings: Settings) -> pd.Da
             )
     table = pd.DataFrame(rows)
     table["p_adjust_method"] = settings.multiplicity
-    table["p_adjusted"] = table.groupby(["wave", "method"], sort=False)["p_value"].transform(
+    family = ["wave", "method"] + (["domain"] if settings.multiplicity_family == "domain" else [])
+    table["p_adjusted"] = table.groupby(family, sort=False)["p_value"].transform(
         lambda p: pd.Series(adjust_pvalues(p.to_numpy(), settings.multiplicity), index=p.index)
     )
     order = {m: i for i, m in enumerate(plan.methods)}

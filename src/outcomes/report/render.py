@@ -116,6 +116,7 @@ def render_report(tables: dict[str, pd.DataFrame], cohort: Cohort, settings: Set
             min_cell_size=k,
             alpha=settings.alpha,
             multiplicity=settings.multiplicity,
+            multiplicity_family=settings.multiplicity_family,
             version=outcomes.__version__,
             demo_key=bool(cohort.pseudonym_key.get("demo")),
         )
