@@ -14,4 +14,17 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
-__all__ = ["OutcomesError", "__version__"]
+__all__ = ["OutcomesError", "__version__", "balance", "compare"]
+
+
+def __getattr__(name: str):
+    # The engine is imported on first use: `import outcomes` stays light (no statsmodels).
+    if name == "compare":
+        from outcomes.comparison import compare
+
+        return compare
+    if name == "balance":
+        from outcomes.comparison import balance
+
+        return balance
+    raise AttributeError(f"module 'outcomes' has no attribute {name!r}")

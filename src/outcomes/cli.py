@@ -89,6 +89,71 @@ def _init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_table(path: str):
+    import pandas as pd
+
+    file = Path(path)
+    if not file.is_file():
+        raise OutcomesError("file not found", file=file, expected="a CSV or Parquet file")
+    if file.suffix.lower() == ".parquet":
+        return pd.read_parquet(file)
+    try:
+        return pd.read_csv(file, sep=None, engine="python")
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise OutcomesError("cannot read the table", file=file, expected="CSV with a header",
+                            found=str(exc)[:200]) from None  # fmt: skip
+
+
+def _print_table(table, fmt: str) -> None:
+    import json
+
+    import numpy as np
+
+    if fmt == "json":
+        records = table.replace({np.nan: None}).to_dict(orient="records")
+        print(json.dumps(records, indent=2, default=float))
+    elif fmt == "csv":
+        print(table.to_csv(index=False, float_format="%.10g"), end="")
+    else:
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from outcomes.comparison import compare
+
+    table = compare(
+        _read_table(args.file),
+        group=args.group,
+        treated=args.treated,
+        comparison=args.comparison,
+        outcome=args.outcome,
+        covariates=args.covariates,
+        method=args.method,
+        estimand=args.estimand,
+        baseline=args.baseline,
+        direction=args.direction,
+    )
+    _print_table(table, args.format)
+    return 0
+
+
+def _balance(args: argparse.Namespace) -> int:
+    from outcomes.comparison import balance
+
+    table = balance(
+        _read_table(args.file),
+        group=args.group,
+        treated=args.treated,
+        comparison=args.comparison,
+        covariates=args.covariates,
+        method=args.method,
+        estimand=args.estimand,
+        wide=True,
+    )
+    _print_table(table, args.format)
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     if not Path("Snakefile").is_file():
         raise OutcomesError(
@@ -134,6 +199,38 @@ def build_parser() -> argparse.ArgumentParser:
     ini.add_argument("-o", "--output", help="default: config/cohorts/COHORT.yaml")
     ini.add_argument("--force", action="store_true", help="overwrite an existing file")
     ini.set_defaults(func=_init)
+
+    for name, helptext in (
+        ("compare", "estimate the participant - comparison difference in one outcome"),
+        ("balance", "covariate balance before and after adjustment"),
+    ):
+        cmd = sub.add_parser(name, help=helptext)
+        cmd.add_argument("file", help="a CSV or Parquet table, one row per person")
+        cmd.add_argument("--group", required=True, help="column telling who took part")
+        cmd.add_argument("--treated", required=True, nargs="+", help="its participant value(s)")
+        cmd.add_argument(
+            "--comparison", nargs="+", help="its comparison value(s); default: the rest"
+        )
+        cmd.add_argument("--covariates", nargs="*", default=[],
+                         help="formula terms, e.g. age 'C(gender)' 'I(age**2)'")  # fmt: skip
+        cmd.add_argument("--estimand", default="ATT", choices=["ATT", "ATE", "ATO"])
+        cmd.add_argument("--format", default="table", choices=["table", "csv", "json"])
+        if name == "compare":
+            cmd.add_argument("--outcome", required=True, help="the outcome column")
+            cmd.add_argument("--baseline", help="the outcome's baseline column (ancova, did)")
+            cmd.add_argument(
+                "--method",
+                nargs="+",
+                default=["unadjusted", "ancova"],
+                choices=["unadjusted", "ancova", "ipw", "aipw", "matching", "did"],
+            )
+            cmd.add_argument("--direction", default="higher_is_better",
+                             choices=["higher_is_better", "lower_is_better"])  # fmt: skip
+            cmd.set_defaults(func=_compare)
+        else:
+            cmd.add_argument("--method", nargs="+", default=["ipw"],
+                             choices=["ipw", "matching"], help="adjustments to check")  # fmt: skip
+            cmd.set_defaults(func=_balance)
 
     run = sub.add_parser("run", help="run the Snakemake workflow in the current project")
     run.add_argument("targets", nargs="*", help="files to build (default: every report)")

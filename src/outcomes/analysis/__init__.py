@@ -65,15 +65,7 @@ def estimates(scores: pd.DataFrame, cohort: Cohort, settings: Settings) -> pd.Da
             )  # fmt: skip
             fits.append((plan.primary_wave, "ancova", fit, " + ".join([baseline, *terms])))
         for wave, method, fit, covariates in fits:
-            fit.pop("rows", None)
-            sd = pooled_sd(
-                fit["sd_participants"], fit["sd_comparison"], fit["n_participants"],
-                fit["n_comparison"],
-            ) if fit["n_participants"] > 1 and fit["n_comparison"] > 1 else np.nan  # fmt: skip
-            g = hedges_g(
-                fit["estimate"], sd, fit["n_participants"], fit["n_comparison"], alpha=alpha
-            )
-            sign = 1 if outcome.instrument.direction == "higher_is_better" else -1
+            row = effect_row(fit, direction=outcome.instrument.direction, alpha=alpha)
             rows.append(
                 {
                     "cohort": cohort.name,
@@ -84,17 +76,7 @@ def estimates(scores: pd.DataFrame, cohort: Cohort, settings: Settings) -> pd.Da
                     "wave": wave,
                     "method": method,
                     "estimand": plan.estimand,
-                    **{k: fit[k] for k in ("estimate", "std_error", "df", "ci_low", "ci_high")},
-                    "p_value": fit["p_value"],
-                    **g,
-                    "improvement_index": improvement_index(sign * g["hedges_g"]),
-                    **{k: fit[k] for k in ("n_participants", "n_comparison")},
-                    "mean_participants": fit["mean_participants"],
-                    "mean_comparison": fit["mean_comparison"],
-                    "sd_pooled": sd,
-                    "direction": outcome.instrument.direction,
-                    "favours": _favours(fit["ci_low"], fit["ci_high"], sign),
-                    "se_type": fit["se_type"],
+                    **row,
                     "covariates": covariates,
                 }
             )
@@ -112,6 +94,33 @@ def estimates(scores: pd.DataFrame, cohort: Cohort, settings: Settings) -> pd.Da
         key=lambda s: s.map({"outcome": outcomes, "wave": waves, "method": order}[s.name]),
     )
     return table[ESTIMATE_COLUMNS].reset_index(drop=True)
+
+
+def effect_row(fit: dict, *, direction: str, alpha: float = 0.05) -> dict:
+    """The columns of an estimates row that follow from one estimator's result: the
+    estimate and its inference, Hedges' g (WWC), improvement index, sample, direction and
+    ``favours``. ``fit`` is the dict an estimator returns (``estimators``, ``causal``)."""
+    n_p, n_c = fit["n_participants"], fit["n_comparison"]
+    sd = (
+        pooled_sd(fit["sd_participants"], fit["sd_comparison"], n_p, n_c)
+        if n_p > 1 and n_c > 1
+        else np.nan
+    )
+    g = hedges_g(fit["estimate"], sd, n_p, n_c, alpha=alpha)
+    sign = 1 if direction == "higher_is_better" else -1
+    return {
+        **{k: fit[k] for k in ("estimate", "std_error", "df", "ci_low", "ci_high", "p_value")},
+        **g,
+        "improvement_index": improvement_index(sign * g["hedges_g"]),
+        "n_participants": n_p,
+        "n_comparison": n_c,
+        "mean_participants": fit["mean_participants"],
+        "mean_comparison": fit["mean_comparison"],
+        "sd_pooled": sd,
+        "direction": direction,
+        "favours": _favours(fit["ci_low"], fit["ci_high"], sign),
+        "se_type": fit["se_type"],
+    }
 
 
 def _favours(ci_low: float, ci_high: float, sign: int) -> str:

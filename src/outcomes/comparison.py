@@ -1,0 +1,297 @@
+"""The comparison engine on any table, without a cohort config.
+
+``outcomes.compare(df, group=..., treated=..., outcome=..., covariates=[...], method=...)``
+runs the same estimators as the workflow's analyze stage on a plain DataFrame (or a CSV or
+Parquet file through ``outcomes compare``), and returns rows with the columns of
+``estimates.csv``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import pandas as pd
+
+from outcomes.analysis import effect_row
+from outcomes.analysis.estimators import ancova, unadjusted
+from outcomes.analysis.multiplicity import adjust_pvalues
+from outcomes.errors import OutcomesError
+
+Method = Literal["unadjusted", "ancova", "ipw", "aipw", "matching", "did"]
+Estimand = Literal["ATT", "ATE", "ATO"]
+METHODS: tuple[str, ...] = ("unadjusted", "ancova", "ipw", "aipw", "matching", "did")
+ESTIMANDS: tuple[str, ...] = ("ATT", "ATE", "ATO")
+
+COMPARE_COLUMNS = [
+    "outcome", "method", "estimand", "estimate", "std_error", "df", "ci_low", "ci_high",
+    "p_value", "p_adjusted", "p_adjust_method", "hedges_g", "g_se", "g_ci_low", "g_ci_high",
+    "improvement_index", "n_participants", "n_comparison", "mean_participants",
+    "mean_comparison", "sd_pooled", "direction", "favours", "se_type", "covariates",
+]  # fmt: skip
+
+
+def with_groups(
+    data: pd.DataFrame,
+    group: str,
+    treated: Sequence[str] | str,
+    comparison: Sequence[str] | str | None = None,
+) -> pd.DataFrame:
+    """A copy of ``data`` with a ``group`` column of ``participant`` / ``comparison``.
+
+    ``treated`` lists the values of ``group`` meaning "took part" (compared as text, so a
+    yes/no, 1/0 or True/False column works); rows whose value is in ``comparison`` (default:
+    every other non-missing value) are the comparison group; other rows are dropped.
+    """
+    if group not in data.columns:
+        raise OutcomesError(
+            "the group column is not in the data",
+            column=group,
+            expected=f"one of {list(data.columns)[:20]}",
+            found="no such column",
+        )
+    treated = {str(v) for v in ([treated] if isinstance(treated, str) else treated)}
+    values = data[group].astype(str).str.strip()
+    in_data = set(values.unique())
+    if not treated & in_data:
+        raise OutcomesError(
+            "no row has the participant value",
+            column=group,
+            expected=f"one of the values in the column: {sorted(in_data)[:20]}",
+            found=f"treated = {sorted(treated)}",
+        )
+    if comparison is None:
+        is_comparison = ~values.isin(treated) & data[group].notna()
+    else:
+        comparison = {str(v) for v in ([comparison] if isinstance(comparison, str) else comparison)}
+        is_comparison = values.isin(comparison)
+    keep = values.isin(treated) | is_comparison
+    framed = data.loc[keep].copy()
+    framed["group"] = values[keep].map(lambda v: "participant" if v in treated else "comparison")
+    return framed
+
+
+def compare(
+    data: pd.DataFrame,
+    *,
+    group: str,
+    treated: Sequence[str] | str,
+    outcome: str,
+    covariates: Sequence[str] = (),
+    method: Sequence[Method] | Method = ("unadjusted", "ancova"),
+    estimand: Estimand = "ATT",
+    baseline: str | None = None,
+    comparison: Sequence[str] | str | None = None,
+    direction: Literal["higher_is_better", "lower_is_better"] = "higher_is_better",
+    alpha: float = 0.05,
+    multiplicity: Literal["bh", "holm", "none"] = "none",
+    caliper: float | None = 0.2,
+    replace: bool = False,
+) -> pd.DataFrame:
+    """Compare participants with non-participants on one outcome, by one or more methods.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per person.
+    group, treated, comparison
+        The column telling who took part, its participant value(s), and optionally its
+        comparison value(s) (default: every other value).
+    outcome : str
+        The outcome column (numeric).
+    covariates : list of str
+        Formula terms adjusted for (``"C(gender)"``, ``"grade_level"``, ``"I(age**2)"``).
+    method : str or list of str
+        Any of ``unadjusted``, ``ancova``, ``ipw``, ``aipw``, ``matching``, ``did``.
+    estimand : {"ATT", "ATE", "ATO"}
+        Effect on participants (default), on everyone, or on the overlap population.
+    baseline : str, optional
+        The outcome's baseline column: adjusted for by ``ancova``, differenced by ``did``.
+    direction : {"higher_is_better", "lower_is_better"}
+        Orients ``favours`` and the improvement index.
+    alpha : float
+        1 - confidence level.
+    multiplicity : {"none", "bh", "holm"}
+        Adjustment across the methods' p-values (default none: they answer one question).
+    caliper, replace
+        Matching: caliper in SDs of the logit propensity score (default 0.2, Austin 2011;
+        None for none) and matching with replacement. Without a caliper, greedy matching
+        without replacement pairs participants with poor matches once the close comparison
+        units are used up; with it, unmatched participants are dropped and counted
+        (``n_unmatched`` in the estimator's result).
+
+    Returns
+    -------
+    DataFrame
+        One row per method, with the columns of ``estimates.csv`` that apply to a single
+        table (README.md, "Outputs").
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(1)
+    >>> x = rng.normal(size=400)
+    >>> joined = rng.random(400) < 1 / (1 + np.exp(-x))
+    >>> df = pd.DataFrame({"mentor": np.where(joined, "yes", "no"), "x": x,
+    ...                    "score": 2 * x + 0.5 * joined + rng.normal(size=400)})
+    >>> out = compare(df, group="mentor", treated="yes", outcome="score", covariates=["x"])
+    >>> out[["method", "n_participants"]].values.tolist()
+    [['unadjusted', 182], ['ancova', 182]]
+    """
+    methods = [method] if isinstance(method, str) else list(method)
+    for name in methods:
+        if name not in METHODS:
+            raise OutcomesError("unknown method", column="method", expected=f"one of {METHODS}",
+                                found=repr(name))  # fmt: skip
+    if estimand not in ESTIMANDS:
+        raise OutcomesError("unknown estimand", column="estimand",
+                            expected=f"one of {ESTIMANDS}", found=repr(estimand))  # fmt: skip
+    for column in [outcome, *([baseline] if baseline else [])]:
+        if column not in data.columns:
+            raise OutcomesError("a column is not in the data", column=column,
+                                expected=f"one of {list(data.columns)[:20]}",
+                                found="no such column")  # fmt: skip
+    framed = with_groups(data, group, treated, comparison)
+    rows = []
+    for name in methods:
+        matching = {"caliper": caliper, "replace": replace}
+        fit, terms = _fit(framed, name, outcome, list(covariates), estimand, baseline, alpha,
+                          matching)  # fmt: skip
+        fit.pop("rows", None)
+        rows.append(
+            {"outcome": outcome, "method": name, "estimand": estimand,
+             **effect_row(fit, direction=direction, alpha=alpha),
+             "covariates": " + ".join(terms)}
+        )  # fmt: skip
+    table = pd.DataFrame(rows)
+    table["p_adjusted"] = adjust_pvalues(table["p_value"].to_numpy(), multiplicity)
+    table["p_adjust_method"] = multiplicity
+    return table[COMPARE_COLUMNS]
+
+
+def _fit(data, method, outcome, covariates, estimand, baseline, alpha, matching):
+    """Run one estimator; returns its result dict and the adjustment terms it used."""
+    if method == "unadjusted":
+        return unadjusted(data, outcome, alpha=alpha), []
+    if method == "ancova":
+        terms = [t for t in [baseline, *covariates] if t]
+        return ancova(data, outcome, baseline=baseline, covariates=covariates, alpha=alpha), terms
+    from outcomes.analysis import causal  # the propensity-score estimators
+
+    if method == "did":
+        if not baseline:
+            raise OutcomesError("did needs the baseline column of the outcome",
+                                column="baseline", expected="a column name",
+                                found="none")  # fmt: skip
+        return causal.did(data, outcome, baseline=baseline, alpha=alpha), [baseline]
+    terms = [*([baseline] if baseline else []), *covariates]
+    if not terms:
+        raise OutcomesError(f"{method} needs covariates for the propensity score",
+                            column="covariates", expected="one or more terms",
+                            found="none")  # fmt: skip
+    estimator = {"ipw": causal.ipw, "aipw": causal.aipw, "matching": causal.matching}[method]
+    kwargs = {"covariates": terms, "alpha": alpha}
+    if method == "matching":
+        kwargs |= matching
+    else:
+        kwargs["estimand"] = estimand
+    return estimator(data, outcome, **kwargs), terms
+
+
+def matching_weights(pairs: pd.DataFrame, index: pd.Index) -> pd.Series:
+    """Weights of a 1:1 match for balance checks: 1 for each matched participant, and for
+    each comparison unit the number of times it was used (0 when never matched)."""
+    matched = pairs[pairs["status"] == "matched"]
+    weights = pd.Series(0.0, index=index)
+    weights.loc[matched["treated"].to_numpy()] = 1.0
+    uses = matched["control"].value_counts()
+    weights.loc[uses.index] = weights.loc[uses.index] + uses.to_numpy(float)
+    return weights
+
+
+def balance(
+    data: pd.DataFrame,
+    *,
+    group: str,
+    treated: Sequence[str] | str,
+    covariates: Sequence[str],
+    method: Sequence[Literal["ipw", "matching"]] | str = ("ipw",),
+    estimand: Estimand = "ATT",
+    comparison: Sequence[str] | str | None = None,
+    caliper: float | None = 0.2,
+    replace: bool = False,
+    wide: bool = False,
+) -> pd.DataFrame:
+    """Covariate balance before and after propensity-score adjustment.
+
+    The covariates are the columns of the design the formula terms make (a categorical
+    gives one indicator per level, ``I(age**2)`` its own column), so balance is checked on
+    exactly what the propensity model saw.
+
+    Parameters
+    ----------
+    data, group, treated, comparison
+        As in :func:`compare`.
+    covariates : list of str
+        Formula terms of the propensity model.
+    method : list of {"ipw", "matching"}
+        Adjustments to check beside the unadjusted sample: inverse-probability weights for
+        ``estimand`` (``outcomes.analysis.propensity.balancing_weights``) and 1:1 nearest
+        neighbour matching on the propensity score (ATT).
+    estimand : {"ATT", "ATE", "ATO"}
+        Sets the weights and the SMD denominator (cobalt's convention).
+    caliper, replace
+        Matching options, as in :func:`compare` (caliper in SDs of the logit score).
+    wide : bool
+        False: the long table of :func:`outcomes.analysis.balance.balance_table`. True: one
+        row per covariate, with each statistic before and after each adjustment as columns
+        ``<statistic>_<adjustment>`` (``smd_unadjusted``, ``smd_ipw``, ...).
+
+    Returns
+    -------
+    DataFrame
+    """
+    from outcomes.analysis.balance import balance_table
+    from outcomes.analysis.propensity import (
+        balancing_weights,
+        design_matrix,
+        fit_propensity,
+        match_nearest,
+    )
+
+    methods = [method] if isinstance(method, str) else list(method)
+    for name in methods:
+        if name not in ("ipw", "matching"):
+            raise OutcomesError("unknown balance method", column="method",
+                                expected="ipw or matching", found=repr(name))  # fmt: skip
+    if not covariates:
+        raise OutcomesError("balance needs covariates", column="covariates",
+                            expected="one or more formula terms", found="none")  # fmt: skip
+    framed = with_groups(data, group, treated, comparison)
+    framed["participant"] = (framed["group"] == "participant").astype(int)
+    model = fit_propensity(framed, "participant", list(covariates))
+    used = framed.loc[model.rows]
+    weights = {}
+    if "ipw" in methods:
+        weights["ipw"], _info = balancing_weights(model.scores, model.treated, estimand)
+    if "matching" in methods:
+        pairs = match_nearest(model.scores, model.treated, replace=replace, caliper=caliper)
+        weights["matching"] = matching_weights(pairs, used.index).to_numpy()
+    design = design_matrix(used, list(covariates), what="balance").drop(columns="Intercept")
+    design["participant"] = used["participant"].to_numpy()
+    table = balance_table(
+        design, "participant", [c for c in design.columns if c != "participant"],
+        weights=weights, estimand="ATE" if estimand == "ATO" else estimand,
+    )  # fmt: skip
+    if not wide:
+        return table
+    statistics = [
+        "mean_participants", "mean_comparison", "smd", "variance_ratio", "ks",
+        "wwc_effect_size", "wwc_category", "ess_participants", "ess_comparison",
+    ]  # fmt: skip
+    spread = table.pivot(index="covariate", columns="adjustment", values=statistics)
+    order = ["unadjusted", *weights]
+    spread.columns = [f"{stat}_{adj}" for stat, adj in spread.columns]
+    columns = [f"{stat}_{adj}" for stat in statistics for adj in order]
+    covariate_order = list(dict.fromkeys(table["covariate"]))
+    return spread.loc[covariate_order, columns].reset_index()
