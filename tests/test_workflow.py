@@ -17,7 +17,19 @@ from outcomes.simulate import simulate_cohort, write_cohort
 from outcomes.tables import read_metadata
 
 from .conftest import ROOT, assert_no_identifiers, identifier_values
-from .test_scoring_extras import CONNECTEDNESS
+
+WORRY3 = {
+    "name": "Worry (3 items, test)",
+    "construct": "worry",
+    "citation": "Defined in this test config.",
+    "items": [{"id": 1, "topic": "on edge"}, {"id": 2, "topic": "cannot stop worrying"},
+              {"id": 3, "topic": "worrying too much"}],
+    "responses": {"Not at all": 0, "Several days": 1, "More than half the days": 2,
+                  "Nearly every day": 3},
+    "scoring": "sum",
+    "min_answered": 3,
+    "direction": "lower_is_better",
+}  # fmt: skip
 
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 pytestmark = pytest.mark.workflow
@@ -36,14 +48,14 @@ def project(tmp_path_factory):
     """A project folder with the repository's config and a 300-student simulated cohort."""
     root = tmp_path_factory.mktemp("project")
     shutil.copytree(ROOT / "config", root / "config")
-    # A user-defined instrument, scored end to end: a 3-item "connectedness" scale keyed on
-    # the UCLA-3 answers (Hardly ever 2 ... Often 0), averaged.
+    # A user-defined instrument, scored end to end: a 3-item "worry" scale on the first three
+    # GAD-7 items (a subset, so its baseline is not collinear with another outcome's).
     cohort_file = root / "config/cohorts/demo.yaml"
     cohort = yaml.safe_load(cohort_file.read_text())
-    cohort["instruments"] = {"connect3": CONNECTEDNESS}
-    cohort["outcomes"]["connectedness"] = {
-        "instrument": "connect3", "columns": "Q5_{1..3}", "domain": "social",
-        "label": "Connectedness (custom)",
+    cohort["instruments"] = {"worry3": WORRY3}
+    cohort["outcomes"]["worry"] = {
+        "instrument": "worry3", "columns": "Q4_{1..3}", "domain": "mental_health",
+        "label": "Worry (custom)",
     }  # fmt: skip
     cohort_file.write_text(yaml.safe_dump(cohort, sort_keys=False))
     simulated = simulate_cohort(300, seed=99)
@@ -76,10 +88,10 @@ def test_estimates_table_contract(project):
         "n_participants", "n_comparison", "direction",
     }  # fmt: skip
     assert required <= set(estimates.columns)
-    # 7 outcomes (6 + the user-defined one) x (unadjusted at baseline and at follow-up,
-    # ancova at follow-up).
-    assert len(estimates) == 21
-    assert (estimates["outcome"] == "connectedness").sum() == 3
+    # 7 outcomes (6 + the user-defined one) x (unadjusted at baseline and at follow-up, and
+    # ancova, ipw, aipw, matching, did at follow-up: config/cohorts/demo.yaml).
+    assert len(estimates) == 7 * 7
+    assert (estimates["outcome"] == "worry").sum() == 7
     assert not estimates.duplicated(["outcome", "wave", "method", "estimand"]).any()
     assert (estimates["ci_low"] < estimates["estimate"]).all()
     assert (estimates["estimate"] < estimates["ci_high"]).all()
@@ -120,7 +132,7 @@ def test_report_is_self_contained(project):
     assert "<svg" in html
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
     assert "<script" not in html
-    assert "Loneliness (UCLA-3)" in html and "Connectedness (custom)" in html
+    assert "Loneliness (UCLA-3)" in html and "Worry (custom)" in html
 
 
 def test_lint_reports_only_the_explained_warning():

@@ -198,17 +198,6 @@ def _fit(data, method, outcome, covariates, estimand, baseline, alpha, matching)
     return estimator(data, outcome, **kwargs), terms
 
 
-def matching_weights(pairs: pd.DataFrame, index: pd.Index) -> pd.Series:
-    """Weights of a 1:1 match for balance checks: 1 for each matched participant, and for
-    each comparison unit the number of times it was used (0 when never matched)."""
-    matched = pairs[pairs["status"] == "matched"]
-    weights = pd.Series(0.0, index=index)
-    weights.loc[matched["treated"].to_numpy()] = 1.0
-    uses = matched["control"].value_counts()
-    weights.loc[uses.index] = weights.loc[uses.index] + uses.to_numpy(float)
-    return weights
-
-
 def balance(
     data: pd.DataFrame,
     *,
@@ -257,6 +246,7 @@ def balance(
         design_matrix,
         fit_propensity,
         match_nearest,
+        matching_weights,
     )
 
     methods = [method] if isinstance(method, str) else list(method)

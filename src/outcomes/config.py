@@ -109,6 +109,12 @@ class Plan:
     methods: tuple[str, ...] = ("unadjusted", "ancova")
     covariates: tuple[str, ...] = ()
     se: str = "HC3"
+    propensity: dict = field(default_factory=dict)
+
+    @property
+    def headline_method(self) -> str:
+        """The first adjusted method of the plan (the report's headline), else unadjusted."""
+        return next((m for m in self.methods if m != "unadjusted"), "unadjusted")
 
 
 @dataclass(frozen=True)
@@ -405,6 +411,7 @@ def cohort_from_dict(raw: dict, path: str | None = None) -> Cohort:
             methods=tuple(plan["methods"]),
             covariates=tuple(plan["covariates"]),
             se=plan["se"],
+            propensity=plan["propensity"],
         ),
         path=path,
         raw=raw,

@@ -26,6 +26,12 @@ rule analyze:
             "items.parquet",
             "safety.csv",
             "safety.parquet",
+            "balance.csv",
+            "balance.parquet",
+            "propensity.csv",
+            "propensity.parquet",
+            "sensitivity.csv",
+            "sensitivity.parquet",
         ),
     log:
         "logs/{cohort}/analyze.log",

@@ -9,10 +9,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from outcomes.analysis import causal
+from outcomes.analysis.design import design_diagnostics
 from outcomes.analysis.effect_sizes import hedges_g, improvement_index, pooled_sd
 from outcomes.analysis.estimators import ancova, unadjusted
 from outcomes.analysis.multiplicity import adjust_pvalues
 from outcomes.analysis.panel import analysis_panel
+from outcomes.analysis.sensitivity import evalue_smd, plausibility_warning
 from outcomes.config import Cohort, Settings
 from outcomes.ingest.ledger import KEPT
 from outcomes.tables import write_csv, write_parquet
@@ -26,7 +29,8 @@ ESTIMATE_COLUMNS = [
     "estimate", "std_error", "df", "ci_low", "ci_high", "p_value", "p_adjusted",
     "p_adjust_method", "hedges_g", "g_se", "g_ci_low", "g_ci_high", "improvement_index",
     "n_participants", "n_comparison", "mean_participants", "mean_comparison", "sd_pooled",
-    "direction", "favours", "se_type", "covariates",
+    "direction", "favours", "se_type", "covariates", "evalue", "evalue_ci",
+    "plausibility_warning",
 ]  # fmt: skip
 
 
@@ -53,19 +57,27 @@ def estimates(scores: pd.DataFrame, cohort: Cohort, settings: Settings) -> pd.Da
     for outcome in cohort.outcomes:
         name = outcome.name
         fits = []
-        if "unadjusted" in plan.methods:
-            fits.append((plan.baseline_wave, "unadjusted", unadjusted(base, name, alpha=alpha), ""))
-            fits.append((plan.primary_wave, "unadjusted", unadjusted(panel, name, alpha=alpha), ""))
-        if "ancova" in plan.methods:
-            baseline = f"{name}_baseline"
-            terms = [t for t in plan.covariates if t != baseline]
-            fit = ancova(
-                panel, name, baseline=baseline, covariates=terms, se=plan.se,
-                cluster="cluster", alpha=alpha,
-            )  # fmt: skip
-            fits.append((plan.primary_wave, "ancova", fit, " + ".join([baseline, *terms])))
+        baseline = f"{name}_baseline"
+        terms = [baseline, *(t for t in plan.covariates if t != baseline)]
+        for method in plan.methods:
+            if method == "unadjusted":
+                fits.append((plan.baseline_wave, method, unadjusted(base, name, alpha=alpha), ""))
+                fits.append((plan.primary_wave, method, unadjusted(panel, name, alpha=alpha), ""))
+            elif method == "ancova":
+                fit = ancova(
+                    panel, name, baseline=baseline, covariates=terms[1:], se=plan.se,
+                    cluster="cluster", alpha=alpha,
+                )  # fmt: skip
+                fits.append((plan.primary_wave, method, fit, " + ".join(terms)))
+            elif method == "did":
+                fit = causal.did(panel, name, baseline=baseline, alpha=alpha)
+                fits.append((plan.primary_wave, method, fit, baseline))
+            else:
+                fit = _propensity_fit(panel, name, method, terms, plan, alpha)
+                fits.append((plan.primary_wave, method, fit, " + ".join(terms)))
         for wave, method, fit, covariates in fits:
             row = effect_row(fit, direction=outcome.instrument.direction, alpha=alpha)
+            row |= _sensitivity(row, self_reported=outcome.instrument.kind == "items")
             rows.append(
                 {
                     "cohort": cohort.name,
@@ -75,7 +87,7 @@ def estimates(scores: pd.DataFrame, cohort: Cohort, settings: Settings) -> pd.Da
                     "instrument": outcome.instrument.id,
                     "wave": wave,
                     "method": method,
-                    "estimand": plan.estimand,
+                    "estimand": fit.get("estimand", plan.estimand),
                     **row,
                     "covariates": covariates,
                 }
@@ -121,6 +133,29 @@ def effect_row(fit: dict, *, direction: str, alpha: float = 0.05) -> dict:
         "favours": _favours(fit["ci_low"], fit["ci_high"], sign),
         "se_type": fit["se_type"],
     }
+
+
+def _propensity_fit(panel, outcome, method, terms, plan, alpha) -> dict:
+    """ipw, aipw or matching for one outcome: the propensity model on the plan's covariates
+    and the outcome's baseline score, complete cases (the rows used are counted)."""
+    kwargs = {"covariates": terms, "alpha": alpha, "missing": "drop"}
+    if method == "matching":
+        options = plan.propensity
+        kwargs |= {"caliper": options.get("caliper", 0.2), "replace": options.get("replace", False)}
+        return causal.matching(panel, outcome, **kwargs)
+    estimator = causal.ipw if method == "ipw" else causal.aipw
+    return estimator(panel, outcome, estimand=plan.estimand, **kwargs)
+
+
+def _sensitivity(row: dict, *, self_reported: bool) -> dict:
+    """E-values (VanderWeele & Ding 2017) of the effect size and of its CI limit nearest the
+    null, and the plausibility warning for large effects on self-reported outcomes."""
+    if np.isnan(row["hedges_g"]):
+        return {"evalue": np.nan, "evalue_ci": np.nan, "plausibility_warning": None}
+    values = evalue_smd(row["hedges_g"], row["g_se"])
+    warning = plausibility_warning(row["hedges_g"], self_reported=self_reported)
+    return {"evalue": values["evalue"], "evalue_ci": values["evalue_ci"],
+            "plausibility_warning": warning}  # fmt: skip
 
 
 def _favours(ci_low: float, ci_high: float, sign: int) -> str:
@@ -195,7 +230,7 @@ def flow(ledger: pd.DataFrame, scores: pd.DataFrame, estimates_table: pd.DataFra
         rows.append({"step": "followed_up", "wave": plan.primary_wave, "group": group, "n": both})
         rows.append({"step": "lost_to_followup", "wave": plan.primary_wave, "group": group,
                      "n": len(in_base) - both})  # fmt: skip
-    method = "ancova" if "ancova" in plan.methods else "unadjusted"
+    method = plan.headline_method
     analysed = estimates_table[
         (estimates_table["wave"] == plan.primary_wave) & (estimates_table["method"] == method)
     ]
@@ -225,12 +260,30 @@ def analyze(
         "estimates": estimates_table,
         "descriptives": descriptives(scores, cohort),
         "flow": flow(ledger, scores, estimates_table, cohort),
+        **design_diagnostics(analysis_panel(scores, cohort), cohort),
+        "sensitivity": sensitivity_table(estimates_table, cohort),
     }
     if "reliability" in scored:
         reliability = scored.pop("reliability").copy()
         reliability["below_threshold"] = reliability["alpha"] < settings.min_alpha
         tables["reliability"] = reliability
     return tables | scored
+
+
+def sensitivity_table(estimates_table: pd.DataFrame, cohort: Cohort) -> pd.DataFrame:
+    """E-values and plausibility warnings of the primary-wave estimates: columns
+    ``outcome``, ``method``, ``estimand``, ``hedges_g``, ``g_ci_low``, ``g_ci_high``,
+    ``evalue``, ``evalue_ci``, ``plausibility_warning``.
+
+    The E-value is the minimum strength of association (risk-ratio scale) that an
+    unmeasured confounder would need with both joining and the outcome to explain the
+    estimate away; ``evalue_ci`` the same for the CI limit nearest the null (1 when the CI
+    includes no effect). Computed from g with RR = exp(0.91 g) (VanderWeele & Ding 2017).
+    """
+    primary = estimates_table[estimates_table["wave"] == cohort.plan.primary_wave]
+    columns = ["outcome", "method", "estimand", "hedges_g", "g_ci_low", "g_ci_high",
+               "evalue", "evalue_ci", "plausibility_warning"]  # fmt: skip
+    return primary[columns].reset_index(drop=True)
 
 
 def analyze_cohort(

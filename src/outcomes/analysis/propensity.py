@@ -695,3 +695,14 @@ def _as_treated(treated, n: int, *, name: str = "treated") -> np.ndarray:
             found=", ".join(found),
         )
     return numeric.astype(int)
+
+
+def matching_weights(pairs: pd.DataFrame, index: pd.Index) -> pd.Series:
+    """Weights of a 1:1 match for balance checks: 1 for each matched participant, and for
+    each comparison unit the number of times it was used (0 when never matched)."""
+    matched = pairs[pairs["status"] == "matched"]
+    weights = pd.Series(0.0, index=index)
+    weights.loc[matched["treated"].to_numpy()] = 1.0
+    uses = matched["control"].value_counts()
+    weights.loc[uses.index] = weights.loc[uses.index] + uses.to_numpy(float)
+    return weights

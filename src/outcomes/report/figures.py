@@ -68,3 +68,35 @@ def to_svg(fig: plt.Figure) -> str:
     plt.close(fig)
     text = buffer.getvalue()
     return text[text.index("<svg") :]
+
+
+def love_plot(balance: pd.DataFrame, threshold: float = 0.1) -> plt.Figure:
+    """Love plot: absolute standardized mean difference of each covariate before and after
+    each adjustment, with the WWC lines at 0.05 and 0.25 and a conventional 0.1.
+
+    Parameters
+    ----------
+    balance : DataFrame
+        The long balance table (``covariate``, ``adjustment``, ``smd``).
+    """
+    adjustments = list(dict.fromkeys(balance["adjustment"]))
+    covariates = list(dict.fromkeys(balance["covariate"]))
+    y = {c: i for i, c in enumerate(reversed(covariates))}
+    markers = {"unadjusted": ("o", "white", _NAIVE), "ipw": ("s", _BENEFIT, _BENEFIT),
+               "matching": ("D", "#2166ac", "#2166ac")}  # fmt: skip
+    fig, ax = plt.subplots(figsize=(7.5, 0.35 * len(covariates) + 1.6))
+    for line, style in ((0.05, ":"), (threshold, "--"), (0.25, "-")):
+        ax.axvline(line, color="#bbbbbb", linestyle=style, linewidth=0.8)
+    for adjustment in adjustments:
+        rows = balance[balance["adjustment"] == adjustment]
+        marker, face, edge = markers.get(adjustment, ("^", "#762a83", "#762a83"))
+        ax.plot(rows["smd"].abs(), [y[c] for c in rows["covariate"]], marker, mfc=face,
+                mec=edge, linestyle="none", markersize=6, label=adjustment)  # fmt: skip
+    ax.set_yticks(range(len(covariates)), list(reversed(covariates)), fontsize=8)
+    ax.set_xlabel("Absolute standardized difference (0.05 and 0.25: WWC lines)")
+    ax.set_xlim(0, max(0.3, float(balance["smd"].abs().max()) * 1.1))
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(adjustments),
+              fontsize=8, frameon=False)  # fmt: skip
+    fig.tight_layout()
+    return fig

@@ -14,7 +14,7 @@ import pandas as pd
 
 import outcomes
 from outcomes.config import Cohort, Settings
-from outcomes.report.figures import forest_plot, to_svg
+from outcomes.report.figures import forest_plot, love_plot, to_svg
 from outcomes.report.narrative import effect_sentence, headline_sentence, selection_sentence
 from outcomes.report.suppression import suppress_breakdown, suppress_count, too_small
 
@@ -58,7 +58,7 @@ def render_report(tables: dict[str, pd.DataFrame], cohort: Cohort, settings: Set
     """
     plan, k = cohort.plan, settings.min_cell_size
     est = tables["estimates"]
-    method = "ancova" if "ancova" in plan.methods else "unadjusted"
+    method = plan.headline_method
     primary = est[est["wave"] == plan.primary_wave]
     adjusted = primary[primary["method"] == method].reset_index(drop=True)
     naive = primary[primary["method"] == "unadjusted"].set_index("outcome")
@@ -92,9 +92,15 @@ def render_report(tables: dict[str, pd.DataFrame], cohort: Cohort, settings: Set
                 if row.direction == "lower_is_better"
                 else "higher is better",
                 "favours": row.favours,
+                "evalue": getattr(row, "evalue", float("nan")),
+                "evalue_ci": getattr(row, "evalue_ci", float("nan")),
+                "warning": getattr(row, "plausibility_warning", None),
             }
         )
     flow = _flow_rows(tables["flow"], cohort, k)
+    agreement = _agreement_rows(primary, cohort, k)
+    balance = tables.get("balance")
+    love = to_svg(love_plot(balance)) if balance is not None and len(balance) else None
     reliability = _reliability_rows(tables.get("reliability"), k)
     safety = _safety_rows(tables.get("safety"), cohort, k)
     return (
@@ -107,6 +113,10 @@ def render_report(tables: dict[str, pd.DataFrame], cohort: Cohort, settings: Set
             selection=selection_sentence(baseline),
             headline=headline_sentence(shown) if len(shown) else None,
             figure=figure,
+            agreement=agreement,
+            method_names=METHOD_NAMES,
+            love=love,
+            balance_summary=_balance_summary(balance),
             results=results,
             flow=flow,
             reliability=reliability,
@@ -121,6 +131,46 @@ def render_report(tables: dict[str, pd.DataFrame], cohort: Cohort, settings: Set
             demo_key=bool(cohort.pseudonym_key.get("demo")),
         )
     )
+
+
+METHOD_NAMES = {
+    "unadjusted": "Simple comparison",
+    "ancova": "Regression adjustment (ANCOVA)",
+    "ipw": "Propensity weighting",
+    "aipw": "Doubly robust (AIPW)",
+    "matching": "Propensity matching",
+    "did": "Difference in differences",
+}
+
+
+def _agreement_rows(primary: pd.DataFrame, cohort: Cohort, k: int) -> list[dict]:
+    """Each outcome's primary-wave estimate by every method (for "do the methods agree?")."""
+    rows = []
+    for outcome in cohort.outcomes:
+        fits = primary[primary["outcome"] == outcome.name]
+        cells = {}
+        for fit in fits.itertuples():
+            if too_small(fit.n_participants, fit.n_comparison, k):
+                cells[fit.method] = "suppressed"
+            else:
+                cells[fit.method] = f"{fit.estimate:+.2f} ({fit.ci_low:+.2f} to {fit.ci_high:+.2f})"
+        rows.append({"label": outcome.label, "cells": cells})
+    return rows
+
+
+def _balance_summary(balance: pd.DataFrame | None) -> list[dict]:
+    """Per adjustment: how many design columns fall in each WWC baseline category."""
+    if balance is None or balance.empty:
+        return []
+    summary = []
+    for adjustment, rows in balance.groupby("adjustment", sort=False):
+        counts = rows["wwc_category"].value_counts()
+        summary.append(
+            {"adjustment": adjustment, "n": len(rows),
+             **{c: int(counts.get(c, 0)) for c in
+                ("satisfies", "requires_adjustment", "does_not_satisfy")}}
+        )  # fmt: skip
+    return summary
 
 
 def _reliability_rows(reliability: pd.DataFrame | None, k: int) -> list[dict]:
@@ -190,7 +240,7 @@ def report_cohort(
     tables_dir = Path(tables_dir)
     tables = {
         name: pd.read_parquet(tables_dir / f"{name}.parquet")
-        for name in ("estimates", "flow", "reliability", "safety")
+        for name in ("estimates", "flow", "reliability", "safety", "balance")
     }
     html = render_report(tables, cohort, settings)
     out_html = Path(out_html)
