@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format validate clean
+.PHONY: demo test lint format validate bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,16 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest
+
+# The simulation study of docs/validation.md (about 10 minutes on 2 cores; not part of test).
+validate: $(STAMP)
+	$(BIN)/python -m outcomes.validation --replications 500
+
+# Benchmarks write BENCHMARKS.md (the DoWhy comparison needs the benchmark extra).
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,benchmark]'
+	$(BIN)/python benchmarks/bench_ingest.py
+	$(BIN)/python benchmarks/bench_analyze.py
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix src tests workflow benchmarks
