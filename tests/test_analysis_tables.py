@@ -6,6 +6,7 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from outcomes.analysis import estimates
 from outcomes.analysis.multiplicity import adjust_pvalues
@@ -22,7 +23,8 @@ def test_p_values_are_adjusted_within_domains(small_simulation, settings):
     _, cohort, _ = small_simulation
     scores = _scores(cohort)
     table = estimates(scores, cohort, settings)
-    ancova = table[(table["method"] == "ancova")].set_index("outcome")
+    ancova = table[(table["method"] == "ancova") & (table["outcome_type"] == "continuous")]
+    ancova = ancova.set_index("outcome")
     # Demo domains (config/cohorts/demo.yaml): 4 mental-health outcomes, loneliness (social),
     # gpa (academic). BH within the family of 4, by the tested adjust_pvalues (R's p.adjust).
     mental = ["stress", "self_esteem", "depression", "anxiety"]
@@ -33,7 +35,32 @@ def test_p_values_are_adjusted_within_domains(small_simulation, settings):
         assert ancova.loc[single, "p_adjusted"] == ancova.loc[single, "p_value"]
     # With multiplicity_family "all" the six form one family.
     every = estimates(scores, cohort, dataclasses.replace(settings, multiplicity_family="all"))
-    every = every[every["method"] == "ancova"].set_index("outcome")
+    every = every[(every["method"] == "ancova") & (every["outcome_type"] == "continuous")]
+    every = every.set_index("outcome")
     np.testing.assert_allclose(
         every["p_adjusted"], adjust_pvalues(every["p_value"].to_numpy(), "bh"), rtol=1e-12
     )
+
+
+def test_caseness_rows_match_the_two_by_two_table(small_simulation, settings):
+    """PHQ-9 >= 10 (config case_at_least): the unadjusted follow-up row's risk difference,
+    odds ratio and Cox index equal those of the 2 x 2 table counted from the scores, through
+    the reference-tested binary_effects (domain ref 3.3)."""
+    from outcomes.analysis.effect_sizes import binary_effects
+
+    _, cohort, _ = small_simulation
+    scores = _scores(cohort)
+    table = estimates(scores, cohort, settings)
+    row = table[(table["outcome"] == "depression_case") & (table["method"] == "unadjusted")
+                & (table["wave"] == "followup")].iloc[0]  # fmt: skip
+    follow = scores[(scores["wave"] == "followup") & scores["depression"].notna()]
+    case = follow["depression"] >= 10
+    part = follow["group"] == "participant"
+    reference = binary_effects(case[part].sum(), part.sum(), case[~part].sum(), (~part).sum())
+    assert row["estimate"] == pytest.approx(reference["risk_difference"], abs=1e-12)
+    assert row["odds_ratio"] == pytest.approx(reference["odds_ratio"], rel=1e-12)
+    assert row["cox_index"] == pytest.approx(reference["cox_index"], rel=1e-12)
+    assert row["outcome_type"] == "binary"
+    # Binary rows form their own multiplicity family: continuous p_adjusted are unchanged.
+    continuous = table[table["outcome_type"] == "continuous"]
+    assert "depression_case" not in set(continuous["outcome"])

@@ -91,3 +91,21 @@ def test_clear_errors(table, capsys):
     assert main(["compare", str(path), "--group", "mentored", "--treated", "yes",
                  "--outcome", "happiness"]) == 2  # fmt: skip
     assert "happiness" in capsys.readouterr().err
+
+
+def test_binary_outcome_gets_risk_difference_odds_ratio_and_cox_index(table):
+    frame, _ = table
+    frame = frame.assign(high=(frame["wellbeing"] > 11).astype(int))
+    out = outcomes.compare(
+        frame, group="mentored", treated="yes", outcome="high",
+        covariates=["age", "C(gender)"], method=["unadjusted", "ipw"],
+    )  # fmt: skip
+    naive = out.set_index("method").loc["unadjusted"]
+    part = frame["mentored"] == "yes"
+    p_t, p_c = frame.loc[part, "high"].mean(), frame.loc[~part, "high"].mean()
+    # By hand from the two proportions: RD = p_t - p_c; OR = odds ratio; Cox = LOR / 1.65.
+    assert naive["estimate"] == pytest.approx(p_t - p_c, abs=1e-12)
+    odds = (p_t / (1 - p_t)) / (p_c / (1 - p_c))
+    assert naive["odds_ratio"] == pytest.approx(odds, rel=1e-10)
+    assert naive["cox_index"] == pytest.approx(np.log(odds) / 1.65, rel=1e-10)
+    assert set(out["outcome_type"]) == {"binary"} and out["evalue"].notna().all()

@@ -28,7 +28,7 @@ def _estimates_for(data_dir, settings):
 def demo(settings):
     truth = json.loads((ROOT / "data/demo/truth.json").read_text())
     table = _estimates_for(ROOT / "data/demo", settings)
-    followup = table[table["wave"] == "followup"].copy()
+    followup = table[(table["wave"] == "followup") & (table["outcome_type"] == "continuous")].copy()
     followup["truth"] = followup["outcome"].map(
         {e["outcome"]: e["truth_raw"] for e in truth["effects"]}
     )
@@ -64,7 +64,9 @@ def test_coverage_over_simulated_cohorts(settings, tmp_path):
         write_cohort(simulated, tmp_path / str(seed))
         table = _estimates_for(tmp_path / str(seed), settings)
         truth = {e["outcome"]: e["truth_raw"] for e in simulated.truth["effects"]}
-        table = table[table["wave"] == "followup"].copy()
+        table = table[
+            (table["wave"] == "followup") & (table["outcome_type"] == "continuous")
+        ].copy()
         table["truth"] = table["outcome"].map(truth)
         records.append(table)
     runs = pd.concat(records)

@@ -88,9 +88,11 @@ def test_estimates_table_contract(project):
         "n_participants", "n_comparison", "direction",
     }  # fmt: skip
     assert required <= set(estimates.columns)
-    # 7 outcomes (6 + the user-defined one) x (unadjusted at baseline and at follow-up, and
-    # ancova, ipw, aipw, matching, did at follow-up: config/cohorts/demo.yaml).
-    assert len(estimates) == 7 * 7
+    # 7 outcomes (6 + the user-defined one) and the PHQ-9 caseness indicator, each x
+    # (unadjusted at baseline and at follow-up, and ancova, ipw, aipw, matching, did at
+    # follow-up: config/cohorts/demo.yaml).
+    assert len(estimates) == 8 * 7
+    assert (estimates["outcome_type"] == "binary").sum() == 7
     assert (estimates["outcome"] == "worry").sum() == 7
     assert not estimates.duplicated(["outcome", "wave", "method", "estimand"]).any()
     assert (estimates["ci_low"] < estimates["estimate"]).all()

@@ -13,7 +13,7 @@ from typing import Literal
 
 import pandas as pd
 
-from outcomes.analysis import effect_row
+from outcomes.analysis import binary_row, effect_row, sensitivity_columns
 from outcomes.analysis.estimators import ancova, unadjusted
 from outcomes.analysis.multiplicity import adjust_pvalues
 from outcomes.errors import OutcomesError
@@ -28,6 +28,8 @@ COMPARE_COLUMNS = [
     "p_value", "p_adjusted", "p_adjust_method", "hedges_g", "g_se", "g_ci_low", "g_ci_high",
     "improvement_index", "n_participants", "n_comparison", "mean_participants",
     "mean_comparison", "sd_pooled", "direction", "favours", "se_type", "covariates",
+    "evalue", "evalue_ci", "plausibility_warning", "outcome_type", "odds_ratio", "risk_ratio",
+    "cox_index",
 ]  # fmt: skip
 
 
@@ -124,7 +126,8 @@ def compare(
     -------
     DataFrame
         One row per method, with the columns of ``estimates.csv`` that apply to a single
-        table (README.md, "Outputs").
+        table (README.md, "Outputs"). A 0/1 outcome is a binary outcome: its estimate is a
+        risk difference, with odds ratio, risk ratio and Cox index beside it.
 
     Examples
     --------
@@ -152,21 +155,25 @@ def compare(
                                 expected=f"one of {list(data.columns)[:20]}",
                                 found="no such column")  # fmt: skip
     framed = with_groups(data, group, treated, comparison)
+    observed = set(pd.unique(framed[outcome].dropna()))
+    binary = bool(observed) and observed <= {0, 1}
     rows = []
     for name in methods:
         matching = {"caliper": caliper, "replace": replace}
         fit, terms = _fit(framed, name, outcome, list(covariates), estimand, baseline, alpha,
                           matching)  # fmt: skip
         fit.pop("rows", None)
+        row = effect_row(fit, direction=direction, alpha=alpha)
+        row |= sensitivity_columns(row, self_reported=False)
+        row |= binary_row(row) if binary else {"outcome_type": "continuous"}
         rows.append(
-            {"outcome": outcome, "method": name, "estimand": estimand,
-             **effect_row(fit, direction=direction, alpha=alpha),
-             "covariates": " + ".join(terms)}
+            {"outcome": outcome, "method": name, "estimand": fit.get("estimand", estimand),
+             **row, "covariates": " + ".join(terms)}
         )  # fmt: skip
     table = pd.DataFrame(rows)
     table["p_adjusted"] = adjust_pvalues(table["p_value"].to_numpy(), multiplicity)
     table["p_adjust_method"] = multiplicity
-    return table[COMPARE_COLUMNS]
+    return table.reindex(columns=COMPARE_COLUMNS)  # continuous rows: no odds ratio etc.
 
 
 def _fit(data, method, outcome, covariates, estimand, baseline, alpha, matching):

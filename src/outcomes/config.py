@@ -88,6 +88,8 @@ class Outcome:
     selector: dict | None = None
     grade_format: str = "points"
     letter_points: dict[str, float] | None = None
+    case_at_least: float | None = None
+    case_label: str | None = None
 
     @property
     def n_items(self) -> int:
@@ -383,6 +385,9 @@ def cohort_from_dict(raw: dict, path: str | None = None) -> Cohort:
             Outcome(
                 name, instrument, columns, label, spec["domain"], selector,
                 grade_format=spec["grade_format"],
+                case_at_least=spec.get("case_at_least"),
+                case_label=spec.get("case_label")
+                or f"{label}: score >= {spec.get('case_at_least')}",
                 letter_points={str(k).strip().upper(): float(v) for k, v in letters.items()}
                 if letters else None,
             )

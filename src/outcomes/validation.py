@@ -50,7 +50,8 @@ def replicate(seed: int, n_students: int = 1000, root: Path = ROOT) -> pd.DataFr
         cohort = cohort_from_dict(raw)
         responses = pd.concat([ingest_wave(cohort, w).responses for w in cohort.waves])
     table = estimates(score_responses(responses, cohort), cohort, settings)
-    table = table[table["wave"] == cohort.plan.primary_wave]
+    table = table[(table["wave"] == cohort.plan.primary_wave)
+                  & (table["outcome_type"] == "continuous")]  # fmt: skip
     truth = {row["outcome"]: row for row in simulated.truth["effects"]}
     return pd.DataFrame(
         {

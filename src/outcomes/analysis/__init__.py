@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from outcomes.analysis import causal
 from outcomes.analysis.design import design_diagnostics
-from outcomes.analysis.effect_sizes import hedges_g, improvement_index, pooled_sd
+from outcomes.analysis.effect_sizes import cox_index, hedges_g, improvement_index, pooled_sd
 from outcomes.analysis.estimators import ancova, unadjusted
 from outcomes.analysis.multiplicity import adjust_pvalues
 from outcomes.analysis.panel import analysis_panel
@@ -30,7 +30,7 @@ ESTIMATE_COLUMNS = [
     "p_adjust_method", "hedges_g", "g_se", "g_ci_low", "g_ci_high", "improvement_index",
     "n_participants", "n_comparison", "mean_participants", "mean_comparison", "sd_pooled",
     "direction", "favours", "se_type", "covariates", "evalue", "evalue_ci",
-    "plausibility_warning",
+    "plausibility_warning", "outcome_type", "odds_ratio", "risk_ratio", "cox_index",
 ]  # fmt: skip
 
 
@@ -52,10 +52,15 @@ def estimates(scores: pd.DataFrame, cohort: Cohort, settings: Settings) -> pd.Da
     """
     plan, alpha = cohort.plan, settings.alpha
     panel = analysis_panel(scores, cohort)
-    base = scores[scores["wave"] == plan.baseline_wave]
+    base = scores[scores["wave"] == plan.baseline_wave].copy()
     rows = []
-    for outcome in cohort.outcomes:
-        name = outcome.name
+    for outcome, name, binary in _outcome_variants(cohort):
+        if binary:  # a caseness indicator: score >= case_at_least, missing stays missing
+            for frame, column in ((panel, outcome.name), (panel, f"{outcome.name}_baseline"),
+                                  (base, outcome.name)):  # fmt: skip
+                target = name if column == outcome.name else f"{name}_baseline"
+                frame[target] = (frame[column] >= outcome.case_at_least).astype(float)
+                frame.loc[frame[column].isna(), target] = np.nan
         fits = []
         baseline = f"{name}_baseline"
         terms = [baseline, *(t for t in plan.covariates if t != baseline)]
@@ -77,12 +82,13 @@ def estimates(scores: pd.DataFrame, cohort: Cohort, settings: Settings) -> pd.Da
                 fits.append((plan.primary_wave, method, fit, " + ".join(terms)))
         for wave, method, fit, covariates in fits:
             row = effect_row(fit, direction=outcome.instrument.direction, alpha=alpha)
-            row |= _sensitivity(row, self_reported=outcome.instrument.kind == "items")
+            row |= sensitivity_columns(row, self_reported=outcome.instrument.kind == "items")
+            row |= binary_row(row) if binary else {"outcome_type": "continuous"}
             rows.append(
                 {
                     "cohort": cohort.name,
                     "outcome": name,
-                    "label": outcome.label,
+                    "label": outcome.case_label if binary else outcome.label,
                     "domain": outcome.domain,
                     "instrument": outcome.instrument.id,
                     "wave": wave,
@@ -94,18 +100,28 @@ def estimates(scores: pd.DataFrame, cohort: Cohort, settings: Settings) -> pd.Da
             )
     table = pd.DataFrame(rows)
     table["p_adjust_method"] = settings.multiplicity
-    family = ["wave", "method"] + (["domain"] if settings.multiplicity_family == "domain" else [])
+    family = ["wave", "method", "outcome_type"]
+    family += ["domain"] if settings.multiplicity_family == "domain" else []
     table["p_adjusted"] = table.groupby(family, sort=False)["p_value"].transform(
         lambda p: pd.Series(adjust_pvalues(p.to_numpy(), settings.multiplicity), index=p.index)
     )
     order = {m: i for i, m in enumerate(plan.methods)}
     waves = {w: i for i, w in enumerate(cohort.waves)}
-    outcomes = {o.name: i for i, o in enumerate(cohort.outcomes)}
+    outcomes = {name: i for i, (_, name, _) in enumerate(_outcome_variants(cohort))}
     table = table.sort_values(
         ["outcome", "wave", "method"],
         key=lambda s: s.map({"outcome": outcomes, "wave": waves, "method": order}[s.name]),
     )
     return table[ESTIMATE_COLUMNS].reset_index(drop=True)
+
+
+def _outcome_variants(cohort: Cohort):
+    """(outcome, row name, is binary) for every outcome, then its caseness indicator when
+    the outcome sets ``case_at_least``."""
+    for outcome in cohort.outcomes:
+        yield outcome, outcome.name, False
+        if outcome.case_at_least is not None:
+            yield outcome, f"{outcome.name}_case", True
 
 
 def effect_row(fit: dict, *, direction: str, alpha: float = 0.05) -> dict:
@@ -135,6 +151,26 @@ def effect_row(fit: dict, *, direction: str, alpha: float = 0.05) -> dict:
     }
 
 
+def binary_row(row: dict) -> dict:
+    """Columns of a 0/1 outcome's row: its estimate is a risk difference; the comparison
+    proportion it implies (``p_participants - estimate``, the WWC way to read an adjusted
+    difference; the observed one for ``unadjusted``) gives the odds ratio, the risk ratio and
+    the Cox index ``[logit(p_i) - logit(p_c)] / 1.65`` (no small-sample factor)."""
+    p_i = row["mean_participants"]
+    p_c = p_i - row["estimate"]
+    valid = 0 < p_i < 1 and 0 < p_c < 1
+    if not valid:
+        return {"outcome_type": "binary", "odds_ratio": np.nan, "risk_ratio": np.nan,
+                "cox_index": np.nan}  # fmt: skip
+    odds_ratio = (p_i / (1 - p_i)) / (p_c / (1 - p_c))
+    return {
+        "outcome_type": "binary",
+        "odds_ratio": odds_ratio,
+        "risk_ratio": p_i / p_c,
+        "cox_index": cox_index(p_i, p_c, row["n_participants"], row["n_comparison"])["cox_index"],
+    }
+
+
 def _propensity_fit(panel, outcome, method, terms, plan, alpha) -> dict:
     """ipw, aipw or matching for one outcome: the propensity model on the plan's covariates
     and the outcome's baseline score, complete cases (the rows used are counted)."""
@@ -147,7 +183,7 @@ def _propensity_fit(panel, outcome, method, terms, plan, alpha) -> dict:
     return estimator(panel, outcome, estimand=plan.estimand, **kwargs)
 
 
-def _sensitivity(row: dict, *, self_reported: bool) -> dict:
+def sensitivity_columns(row: dict, *, self_reported: bool) -> dict:
     """E-values (VanderWeele & Ding 2017) of the effect size and of its CI limit nearest the
     null, and the plausibility warning for large effects on self-reported outcomes."""
     if np.isnan(row["hedges_g"]):

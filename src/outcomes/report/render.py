@@ -59,6 +59,11 @@ def render_report(tables: dict[str, pd.DataFrame], cohort: Cohort, settings: Set
     plan, k = cohort.plan, settings.min_cell_size
     est = tables["estimates"]
     method = plan.headline_method
+    if "outcome_type" in est:
+        cases = est[(est["outcome_type"] == "binary") & (est["wave"] == plan.primary_wave)]
+        est = est[est["outcome_type"] != "binary"]
+    else:
+        cases = est.iloc[:0]
     primary = est[est["wave"] == plan.primary_wave]
     adjusted = primary[primary["method"] == method].reset_index(drop=True)
     naive = primary[primary["method"] == "unadjusted"].set_index("outcome")
@@ -114,6 +119,7 @@ def render_report(tables: dict[str, pd.DataFrame], cohort: Cohort, settings: Set
             headline=headline_sentence(shown) if len(shown) else None,
             figure=figure,
             agreement=agreement,
+            cases=_case_rows(cases, plan.headline_method, k),
             method_names=METHOD_NAMES,
             love=love,
             balance_summary=_balance_summary(balance),
@@ -155,6 +161,26 @@ def _agreement_rows(primary: pd.DataFrame, cohort: Cohort, k: int) -> list[dict]
             else:
                 cells[fit.method] = f"{fit.estimate:+.2f} ({fit.ci_low:+.2f} to {fit.ci_high:+.2f})"
         rows.append({"label": outcome.label, "cells": cells})
+    return rows
+
+
+def _case_rows(cases: pd.DataFrame, method: str, k: int) -> list[dict]:
+    """Caseness outcomes (score at or above a cut-off) under the headline method."""
+    rows = []
+    for row in cases[cases["method"] == method].itertuples():
+        small = too_small(row.n_participants, row.n_comparison, k)
+        rows.append(
+            {
+                "label": row.label,
+                "small": small,
+                "p_participants": row.mean_participants,
+                "difference": 100 * row.estimate,
+                "ci_low": 100 * row.ci_low,
+                "ci_high": 100 * row.ci_high,
+                "odds_ratio": row.odds_ratio,
+                "cox_index": row.cox_index,
+            }
+        )
     return rows
 
 
