@@ -294,3 +294,17 @@ def test_ancova_cluster_rows_without_a_cluster_are_left_out():
     result = _cr1(data)
     assert result["estimate"] == pytest.approx(2.6, abs=1e-10)
     assert result["std_error"] == pytest.approx(0.86450, abs=5e-6)
+
+
+def test_unadjusted_pooled_matches_students_t():
+    # scipy.stats.ttest_ind(equal_var=True) is Student's t (an independent implementation).
+    rng = np.random.default_rng(8)
+    data = pd.DataFrame({
+        "group": ["participant"] * 30 + ["comparison"] * 45,
+        "y": np.r_[rng.normal(1.0, 2.0, 30), rng.normal(0.0, 1.0, 45)],
+    })  # fmt: skip
+    result = unadjusted(data, "y", se="pooled")
+    reference = stats.ttest_ind(data.y[:30], data.y[30:], equal_var=True)
+    assert result["estimate"] / result["std_error"] == pytest.approx(reference.statistic, rel=1e-10)
+    assert result["p_value"] == pytest.approx(reference.pvalue, rel=1e-10)
+    assert result["df"] == 73 and result["se_type"] == "pooled"

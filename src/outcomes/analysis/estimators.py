@@ -20,7 +20,13 @@ from outcomes.errors import ConfigError
 SEType = Literal["HC3", "cluster"]
 
 
-def unadjusted(data: pd.DataFrame, outcome: str, *, alpha: float = 0.05) -> dict:
+def unadjusted(
+    data: pd.DataFrame,
+    outcome: str,
+    *,
+    alpha: float = 0.05,
+    se: Literal["welch", "pooled"] = "welch",
+) -> dict:
     """Difference in means, participants minus comparison, with Welch's t interval.
 
     Parameters
@@ -36,12 +42,15 @@ def unadjusted(data: pd.DataFrame, outcome: str, *, alpha: float = 0.05) -> dict
         ``estimate``, ``std_error`` (``sqrt(s_p^2/n_p + s_c^2/n_c)``), ``df``
         (Welch-Satterthwaite), ``ci_low``, ``ci_high``, ``p_value`` (two-sided t),
         ``n_participants``, ``n_comparison``, ``mean_participants``, ``mean_comparison``,
-        ``sd_participants``, ``sd_comparison`` (ddof = 1), ``se_type`` = ``"welch"``.
+        ``sd_participants``, ``sd_comparison`` (ddof = 1), ``se_type`` (``"welch"`` or
+        ``"pooled"``).
 
     Notes
     -----
-    Welch's form does not assume equal variances; with self-selected groups the spread often
-    differs. It is the naive comparison, biased whenever joiners differ from non-joiners.
+    ``se="welch"`` (default): ``sqrt(s_p^2/n_p + s_c^2/n_c)`` with Welch-Satterthwaite df; it
+    does not assume equal variances, and with self-selected groups the spread often differs.
+    ``se="pooled"``: Student's ``S_p sqrt(1/n_p + 1/n_c)`` with ``n_p + n_c - 2`` df. Either
+    way it is the naive comparison, biased whenever joiners differ from non-joiners.
     """
     y = data.loc[data[outcome].notna(), ["group", outcome]]
     part = y.loc[y["group"] == "participant", outcome].to_numpy(float)
@@ -54,15 +63,22 @@ def unadjusted(data: pd.DataFrame, outcome: str, *, alpha: float = 0.05) -> dict
         "mean_comparison": comp.mean() if n_c else np.nan,
         "sd_participants": part.std(ddof=1) if n_p > 1 else np.nan,
         "sd_comparison": comp.std(ddof=1) if n_c > 1 else np.nan,
-        "se_type": "welch",
+        "se_type": se,
     }
     if n_p < 2 or n_c < 2:
         return summary | _empty()
-    v_p, v_c = summary["sd_participants"] ** 2 / n_p, summary["sd_comparison"] ** 2 / n_c
-    se = np.sqrt(v_p + v_c)
-    df = (v_p + v_c) ** 2 / (v_p**2 / (n_p - 1) + v_c**2 / (n_c - 1))
+    if se not in ("welch", "pooled"):
+        raise ValueError(f"se must be 'welch' or 'pooled'; got {se!r}")
+    s_p, s_c = summary["sd_participants"], summary["sd_comparison"]
+    if se == "pooled":  # Student's t: one variance, df n_p + n_c - 2
+        pooled = ((n_p - 1) * s_p**2 + (n_c - 1) * s_c**2) / (n_p + n_c - 2)
+        std_error, df = np.sqrt(pooled * (1 / n_p + 1 / n_c)), n_p + n_c - 2
+    else:
+        v_p, v_c = s_p**2 / n_p, s_c**2 / n_c
+        std_error = np.sqrt(v_p + v_c)
+        df = (v_p + v_c) ** 2 / (v_p**2 / (n_p - 1) + v_c**2 / (n_c - 1))
     estimate = summary["mean_participants"] - summary["mean_comparison"]
-    return summary | _t_inference(estimate, se, df, alpha)
+    return summary | _t_inference(estimate, std_error, df, alpha)
 
 
 def ancova(
