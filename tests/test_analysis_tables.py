@@ -8,8 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from outcomes.analysis import estimates
+from outcomes.analysis import analysis_panel, estimates
 from outcomes.analysis.multiplicity import adjust_pvalues
+from outcomes.analysis.propensity import fit_propensity
+from outcomes.config import cohort_from_dict
 from outcomes.ingest import ingest_wave
 from outcomes.instruments.stage import score_responses
 
@@ -64,3 +66,23 @@ def test_caseness_rows_match_the_two_by_two_table(small_simulation, settings):
     # Binary rows form their own multiplicity family: continuous p_adjusted are unchanged.
     continuous = table[table["outcome_type"] == "continuous"]
     assert "depression_case" not in set(continuous["outcome"])
+
+
+def test_trimming_to_common_support_drops_the_units_outside(small_simulation, settings):
+    """plan.propensity.trim: the ipw rows use only students inside the common support of
+    their propensity model; counted by hand with the min-max rule on the same model."""
+    _, cohort, _ = small_simulation
+    raw = {**cohort.raw, "plan": {**cohort.raw["plan"], "methods": ["ipw"],
+                                  "propensity": {"trim": "common_support"}}}  # fmt: skip
+    trimmed_cohort = cohort_from_dict(raw)
+    scores = _scores(trimmed_cohort)
+    row = estimates(scores, trimmed_cohort, settings).set_index("outcome").loc["stress"]
+    panel = analysis_panel(scores, trimmed_cohort)
+    terms = ["stress_baseline", *trimmed_cohort.plan.covariates]
+    frame = panel.assign(participant=(panel["group"] == "participant").astype(int))
+    model = fit_propensity(frame, "participant", terms, missing="drop")
+    e, t = model.scores, model.treated
+    low, high = max(e[t == 1].min(), e[t == 0].min()), min(e[t == 1].max(), e[t == 0].max())
+    inside = (e >= low) & (e <= high)
+    used = frame.loc[inside[inside].index].dropna(subset=["stress"])
+    assert row["n_participants"] + row["n_comparison"] == len(used) < len(frame)

@@ -15,6 +15,7 @@ from outcomes.analysis.effect_sizes import cox_index, hedges_g, improvement_inde
 from outcomes.analysis.estimators import ancova, unadjusted
 from outcomes.analysis.multiplicity import adjust_pvalues
 from outcomes.analysis.panel import analysis_panel
+from outcomes.analysis.propensity import fit_propensity, trim_to_common_support
 from outcomes.analysis.sensitivity import evalue_smd, plausibility_warning
 from outcomes.config import Cohort, Settings
 from outcomes.ingest.ledger import KEPT
@@ -175,12 +176,22 @@ def _propensity_fit(panel, outcome, method, terms, plan, alpha) -> dict:
     """ipw, aipw or matching for one outcome: the propensity model on the plan's covariates
     and the outcome's baseline score, complete cases (the rows used are counted)."""
     kwargs = {"covariates": terms, "alpha": alpha, "missing": "drop"}
+    if plan.propensity.get("trim", "none") == "common_support":
+        panel = panel.loc[_common_support(panel, terms)]
     if method == "matching":
         options = plan.propensity
         kwargs |= {"caliper": options.get("caliper", 0.2), "replace": options.get("replace", False)}
         return causal.matching(panel, outcome, **kwargs)
     estimator = causal.ipw if method == "ipw" else causal.aipw
     return estimator(panel, outcome, estimand=plan.estimand, **kwargs)
+
+
+def _common_support(panel: pd.DataFrame, terms: list[str]) -> pd.Index:
+    """Rows of ``panel`` inside the common support of a propensity model on ``terms``."""
+    frame = panel.assign(participant=(panel["group"] == "participant").astype(int))
+    model = fit_propensity(frame, "participant", terms, missing="drop")
+    keep = trim_to_common_support(model.scores, model.treated)
+    return keep.index[keep.to_numpy()]
 
 
 def sensitivity_columns(row: dict, *, self_reported: bool) -> dict:
