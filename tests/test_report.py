@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -89,3 +91,35 @@ def test_small_groups_get_no_result(small_simulation, settings):
     html = render_report(tables | {"estimates": estimates}, cohort, settings)
     assert "Grades (GPA): fewer than 10 students in a group" in html
     assert "Grades (GPA): participants scored" not in html
+
+
+def test_adjustment_terms_in_plain_words(small_simulation):
+    from outcomes.report.render import plain_terms
+
+    _, cohort, _ = small_simulation
+    assert plain_terms(["C(gender)", "grade_level", "stress_baseline"], cohort) == [
+        "gender", "grade level", "stress (pss-10) at baseline"
+    ]  # fmt: skip
+
+
+def test_no_nan_text_in_the_demo_report(small_simulation, settings, tmp_path):
+    # Text cells read back from Parquet are NaN when empty; none may print as "nan".
+    from outcomes.analysis import analyze_cohort
+    from outcomes.ingest import ingest_wave
+    from outcomes.instruments.stage import score_cohort
+    from outcomes.report import report_cohort
+
+    _, cohort, _ = small_simulation
+    paths = []
+    for wave in cohort.waves:
+        pair = (tmp_path / f"{wave}_r.parquet", tmp_path / f"{wave}_l.parquet")
+        ingest_wave(cohort, wave, *pair)
+        paths.append(pair)
+    score_cohort(cohort, [p[0] for p in paths], tmp_path / "s.parquet", tmp_path / "rel.parquet",
+                 tmp_path / "items.parquet", tmp_path / "safety.parquet")  # fmt: skip
+    analyze_cohort(cohort, settings, tmp_path / "s.parquet", [p[1] for p in paths],
+                   tmp_path / "tables", {"reliability": tmp_path / "rel.parquet",
+                                         "safety": tmp_path / "safety.parquet"})  # fmt: skip
+    html = report_cohort(tmp_path / "tables", cohort, settings, tmp_path / "r.html").read_text()
+    assert not re.search(r"\bnan\b", html, flags=re.IGNORECASE)
+    assert "C(gender)" not in html.split("<svg")[0]

@@ -7,6 +7,7 @@ passes through :func:`outcomes.report.suppression.suppress_count`.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import jinja2
@@ -99,7 +100,7 @@ def render_report(tables: dict[str, pd.DataFrame], cohort: Cohort, settings: Set
                 "favours": row.favours,
                 "evalue": getattr(row, "evalue", float("nan")),
                 "evalue_ci": getattr(row, "evalue_ci", float("nan")),
-                "warning": getattr(row, "plausibility_warning", None),
+                "warning": _text_or_none(getattr(row, "plausibility_warning", None)),
             }
         )
     flow = _flow_rows(tables["flow"], cohort, k)
@@ -121,6 +122,7 @@ def render_report(tables: dict[str, pd.DataFrame], cohort: Cohort, settings: Set
             agreement=agreement,
             cases=_case_rows(cases, plan.headline_method, k),
             method_names=METHOD_NAMES,
+            adjusted_for=plain_terms(plan.covariates, cohort),
             love=love,
             balance_summary=_balance_summary(balance),
             results=results,
@@ -137,6 +139,22 @@ def render_report(tables: dict[str, pd.DataFrame], cohort: Cohort, settings: Set
             demo_key=bool(cohort.pseudonym_key.get("demo")),
         )
     )
+
+
+def _text_or_none(value) -> str | None:
+    """A text cell read back from Parquet/CSV: missing values come back as NaN, not None."""
+    return value if isinstance(value, str) and value else None
+
+
+def plain_terms(terms, cohort: Cohort) -> list[str]:
+    """Adjustment terms in words for a funder: ``C(gender)`` -> ``gender``,
+    ``stress_baseline`` -> ``stress (PSS-10) at baseline``, ``grade_level`` -> ``grade level``."""
+    labels = {f"{o.name}_baseline": f"{o.label.lower()} at baseline" for o in cohort.outcomes}
+    words = []
+    for term in terms:
+        inner = re.sub(r"^[CI]\((.*)\)$", r"\1", term.strip())
+        words.append(labels.get(inner, inner.replace("_", " ")))
+    return words
 
 
 METHOD_NAMES = {
