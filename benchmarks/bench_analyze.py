@@ -33,6 +33,8 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
+from common import replace_section  # benchmarks/common.py (the script's folder is on sys.path)
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 OUTCOME = "loneliness"  # the outcome of the one-estimate comparison
@@ -286,9 +288,6 @@ def main() -> None:
 
 def write_section(result: dict) -> None:
     """Replace the analyze section of BENCHMARKS.md with this run's figures."""
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    begin, end = "<!-- analyze:begin -->", "<!-- analyze:end -->"
     r, ours, ref, v = result, result["ours"], result["dowhy"], result["variants"]
     versions = ", ".join(f"{p} {n}" for p, n in r["versions"].items())
 
@@ -298,7 +297,7 @@ def write_section(result: dict) -> None:
     def ci(fit: dict) -> str:
         return f"[{fit['ci_low']:.5f}, {fit['ci_high']:.5f}]"
 
-    section = f"""{begin}
+    section = f"""
 ## Analyze: per estimate with a 95% CI, {r["rows"]:,} simulated students, against DoWhy
 
 Command (in an environment with `pip install -e ".[benchmark]"`): `python \
@@ -365,13 +364,8 @@ Logit that ours uses. It clips the scores to [0.05, 0.95] ({ref["outside_05_95"]
 {r["complete_rows"]:,} scores lie outside); ours does not clip, so the clipping is switched off.
 Both weighting schemes give the Hajek estimate: DoWhy divides each group's weighted sum by that
 group's sum of weights. {refit_note(ref)}
-{end}"""
-    if begin in text:
-        head, rest = text.split(begin, 1)
-        text = head + section + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    path.write_text(text)
+"""
+    replace_section("analyze", section)
 
 
 def ref_covariates(result: dict) -> str:

@@ -25,6 +25,8 @@ import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
 
+from common import replace_section  # benchmarks/common.py (the script's folder is on sys.path)
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 CHUNK = 100_000
@@ -143,10 +145,7 @@ def main() -> None:
 
 def write_section(result: dict) -> None:
     """Replace the ingest section of BENCHMARKS.md with this run's figures."""
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    begin, end = "<!-- ingest:begin -->", "<!-- ingest:end -->"
-    section = f"""{begin}
+    section = f"""
 ## Ingest: {result["rows"]:,} responses x 60 items (Qualtrics CSV, {result["file_mib"]} MiB)
 
 Command: `.venv/bin/python benchmarks/bench_ingest.py --rows {result["rows"]} --repeat \
@@ -158,13 +157,8 @@ Parquet write of the same file, measured in the same run; median wall time, larg
 | wall time | {result["floor_s"]} s | {result["ours_s"]} s | {result["time_ratio"]}x | <= 2x |
 | peak memory | {result["floor_peak_mib"]} MiB | {result["ours_peak_mib"]} MiB | \
 {result["memory_ratio"]}x | <= 1.5x |
-{end}"""
-    if begin in text:
-        head, rest = text.split(begin, 1)
-        text = head + section + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    path.write_text(text)
+"""
+    replace_section("ingest", section)
 
 
 if __name__ == "__main__":

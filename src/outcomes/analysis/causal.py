@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.tools.numdiff import approx_fprime
 
-from outcomes.analysis.estimators import _empty, _t_inference, unadjusted
+from outcomes.analysis.estimators import no_inference, t_inference, unadjusted
 from outcomes.analysis.propensity import (
     CaliperScale,
     Estimand,
@@ -121,7 +121,7 @@ def ipw(
         "link": link,
     }
     if ps is None:
-        return summary | _empty()
+        return summary | no_inference()
     y = frame[outcome].to_numpy(float)
     t = ps.treated.to_numpy(float)
     model = ps.results.model
@@ -144,7 +144,7 @@ def ipw(
     se = _contrast_se(cov, [1, -1])
     return (
         summary
-        | _t_inference(mu1 - mu0, se, np.inf, alpha)
+        | t_inference(mu1 - mu0, se, np.inf, alpha)
         | {
             "pom_participants": float(mu1),
             "pom_comparison": float(mu0),
@@ -225,7 +225,7 @@ def aipw(
         "link": link,
     }
     if ps is None:
-        return summary | _empty()
+        return summary | no_inference()
     y = frame[outcome].to_numpy(float)
     t = ps.treated.to_numpy(float)
     z = design.to_numpy(float)
@@ -286,7 +286,7 @@ def aipw(
     se = _contrast_se(cov, contrast)
     return (
         summary
-        | _t_inference(mu1 - mu0, se, np.inf, alpha)
+        | t_inference(mu1 - mu0, se, np.inf, alpha)
         | {
             "pom_participants": float(mu1),
             "pom_comparison": float(mu0),
@@ -366,7 +366,7 @@ def matching(
     se_type = "abadie_imbens" if replace else "paired"
     summary = _summary(frame, outcome, alpha, se_type) | {"estimand": "ATT", "link": link}
     if ps is None:
-        return summary | _empty() | {"n_unmatched": np.nan, "pairs": None}
+        return summary | no_inference() | {"n_unmatched": np.nan, "pairs": None}
     pairs = match_nearest(
         ps.scores, ps.treated, replace=replace, caliper=caliper,
         caliper_scale=caliper_scale, order=order, seed=seed,
@@ -387,17 +387,17 @@ def matching(
         "pairs": pairs,
     }
     if m < 2:
-        return summary | _empty()
+        return summary | no_inference()
     d = y_p - y_c
     estimate = d.mean()
     if not replace:
         se = d.std(ddof=1) / np.sqrt(m)
-        return summary | _t_inference(estimate, se, m - 1, alpha)
+        return summary | t_inference(estimate, se, m - 1, alpha)
     controls = ps.treated.index[ps.treated == 0]
     uses = matched["control"].value_counts().reindex(controls, fill_value=0).to_numpy()
     s2 = _within_group_variance(ps.logit.loc[controls].to_numpy(), y.loc[controls].to_numpy())
     variance = (np.sum((d - estimate) ** 2) + np.sum(uses * (uses - 1) * s2)) / m**2
-    return summary | _t_inference(estimate, np.sqrt(variance), np.inf, alpha)
+    return summary | t_inference(estimate, np.sqrt(variance), np.inf, alpha)
 
 
 def did(data: pd.DataFrame, outcome: str, *, baseline: str, alpha: float = 0.05) -> dict:

@@ -66,7 +66,7 @@ def unadjusted(
         "se_type": se,
     }
     if n_p < 2 or n_c < 2:
-        return summary | _empty()
+        return summary | no_inference()
     if se not in ("welch", "pooled"):
         raise ValueError(f"se must be 'welch' or 'pooled'; got {se!r}")
     s_p, s_c = summary["sd_participants"], summary["sd_comparison"]
@@ -78,7 +78,7 @@ def unadjusted(
         std_error = np.sqrt(v_p + v_c)
         df = (v_p + v_c) ** 2 / (v_p**2 / (n_p - 1) + v_c**2 / (n_c - 1))
     estimate = summary["mean_participants"] - summary["mean_comparison"]
-    return summary | _t_inference(estimate, std_error, df, alpha)
+    return summary | t_inference(estimate, std_error, df, alpha)
 
 
 def ancova(
@@ -141,7 +141,7 @@ def ancova(
     summary = unadjusted(used, outcome, alpha=alpha)
     summary["rows"] = rows
     if summary["n_participants"] < 2 or summary["n_comparison"] < 2 or model.df_resid < 1:
-        return summary | _empty() | {"se_type": se}
+        return summary | no_inference() | {"se_type": se}
     if se == "cluster":
         groups = pd.factorize(used[cluster])[0]
         fit = model.fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
@@ -151,10 +151,11 @@ def ancova(
         df = fit.df_resid
     estimate = float(fit.params["participant"])
     std_error = float(fit.bse["participant"])
-    return summary | _t_inference(estimate, std_error, df, alpha) | {"se_type": se}
+    return summary | t_inference(estimate, std_error, df, alpha) | {"se_type": se}
 
 
-def _t_inference(estimate: float, se: float, df: float, alpha: float) -> dict:
+def t_inference(estimate: float, se: float, df: float, alpha: float) -> dict:
+    """Estimate, SE, df, two-sided (1 - alpha) t interval and p-value (``df = inf``: normal)."""
     t_crit = stats.t.ppf(1 - alpha / 2, df)
     return {
         "estimate": float(estimate),
@@ -166,6 +167,7 @@ def _t_inference(estimate: float, se: float, df: float, alpha: float) -> dict:
     }
 
 
-def _empty() -> dict:
+def no_inference() -> dict:
+    """The inference keys, all NaN: for a sample too small to estimate from."""
     keys = ("estimate", "std_error", "df", "ci_low", "ci_high", "p_value")
     return dict.fromkeys(keys, np.nan)
