@@ -247,14 +247,7 @@ def balance(
     -------
     DataFrame
     """
-    from outcomes.analysis.balance import balance_table
-    from outcomes.analysis.propensity import (
-        balancing_weights,
-        design_matrix,
-        fit_propensity,
-        match_nearest,
-        matching_weights,
-    )
+    from outcomes.analysis.design import adjusted_balance
 
     methods = [method] if isinstance(method, str) else list(method)
     for name in methods:
@@ -265,20 +258,9 @@ def balance(
         raise OutcomesError("balance needs covariates", column="covariates",
                             expected="one or more formula terms", found="none")  # fmt: skip
     framed = with_groups(data, group, treated, comparison)
-    framed["participant"] = (framed["group"] == "participant").astype(int)
-    model = fit_propensity(framed, "participant", list(covariates))
-    used = framed.loc[model.rows]
-    weights = {}
-    if "ipw" in methods:
-        weights["ipw"], _info = balancing_weights(model.scores, model.treated, estimand)
-    if "matching" in methods:
-        pairs = match_nearest(model.scores, model.treated, replace=replace, caliper=caliper)
-        weights["matching"] = matching_weights(pairs, used.index).to_numpy()
-    design = design_matrix(used, list(covariates), what="balance").drop(columns="Intercept")
-    design["participant"] = used["participant"].to_numpy()
-    table = balance_table(
-        design, "participant", [c for c in design.columns if c != "participant"],
-        weights=weights, estimand="ATE" if estimand == "ATO" else estimand,
+    table, _ = adjusted_balance(
+        framed, list(covariates), methods=methods, estimand=estimand, caliper=caliper,
+        replace=replace,
     )  # fmt: skip
     if not wide:
         return table
@@ -287,7 +269,7 @@ def balance(
         "wwc_effect_size", "wwc_category", "ess_participants", "ess_comparison",
     ]  # fmt: skip
     spread = table.pivot(index="covariate", columns="adjustment", values=statistics)
-    order = ["unadjusted", *weights]
+    order = ["unadjusted", *(m for m in ("ipw", "matching") if m in methods)]
     spread.columns = [f"{stat}_{adj}" for stat, adj in spread.columns]
     columns = [f"{stat}_{adj}" for stat in statistics for adj in order]
     covariate_order = list(dict.fromkeys(table["covariate"]))

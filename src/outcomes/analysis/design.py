@@ -7,6 +7,7 @@ import pandas as pd
 
 from outcomes.analysis.balance import balance_table
 from outcomes.analysis.propensity import (
+    PropensityModel,
     balancing_weights,
     design_matrix,
     fit_propensity,
@@ -41,25 +42,47 @@ def design_diagnostics(panel: pd.DataFrame, cohort: Cohort) -> dict[str, pd.Data
         (:func:`outcomes.analysis.propensity.overlap_table`) of the design model.
     """
     plan = cohort.plan
-    terms = design_terms(cohort)
-    frame = panel.assign(participant=(panel["group"] == "participant").astype(int))
-    model = fit_propensity(frame, "participant", terms, missing="drop")
+    methods = [m for m in ("ipw", "matching") if m in plan.methods]
+    if "aipw" in plan.methods and "ipw" not in methods:
+        methods.insert(0, "ipw")  # AIPW weights like IPW
+    balance, model = adjusted_balance(
+        panel, design_terms(cohort), methods=methods, estimand=plan.estimand,
+        caliper=plan.propensity.get("caliper", 0.2),
+        replace=plan.propensity.get("replace", False), missing="drop",
+    )  # fmt: skip
+    return {"balance": balance, "propensity": overlap_table(model.scores, model.treated)}
+
+
+def adjusted_balance(
+    data: pd.DataFrame,
+    terms: list[str],
+    *,
+    methods: list[str],
+    estimand: str,
+    caliper: float | None,
+    replace: bool,
+    missing: str = "raise",
+) -> tuple[pd.DataFrame, PropensityModel]:
+    """Balance of the design columns of ``terms``, unadjusted and after each of ``methods``.
+
+    ``data`` has a ``group`` column (``participant`` / ``comparison``). One propensity model
+    on ``terms`` gives the ``ipw`` weights (for ``estimand``) and the 1:1 ``matching`` weights
+    (ATT; ``caliper`` in SDs of the logit score). Returns the long balance table
+    (:func:`outcomes.analysis.balance.balance_table`) and the fitted model.
+    """
+    frame = data.assign(participant=(data["group"] == "participant").astype(int))
+    model = fit_propensity(frame, "participant", terms, missing=missing)
     used = frame.loc[model.rows]
     weights = {}
-    if any(m in plan.methods for m in ("ipw", "aipw")):
-        weights["ipw"], _ = balancing_weights(model.scores, model.treated, plan.estimand)
-    if "matching" in plan.methods:
-        pairs = match_nearest(
-            model.scores, model.treated, caliper=plan.propensity.get("caliper", 0.2),
-            replace=plan.propensity.get("replace", False),
-        )  # fmt: skip
+    if "ipw" in methods:
+        weights["ipw"], _ = balancing_weights(model.scores, model.treated, estimand)
+    if "matching" in methods:
+        pairs = match_nearest(model.scores, model.treated, caliper=caliper, replace=replace)
         weights["matching"] = matching_weights(pairs, used.index).to_numpy()
     design = design_matrix(used, terms, what="balance").drop(columns="Intercept")
     design["participant"] = used["participant"].to_numpy()
-    estimand = "ATE" if plan.estimand == "ATO" else plan.estimand
     balance = balance_table(
         design, "participant", [c for c in design.columns if c != "participant"],
-        weights=weights, estimand=estimand,
+        weights=weights, estimand="ATE" if estimand == "ATO" else estimand,
     )  # fmt: skip
-    propensity = overlap_table(model.scores, model.treated)
-    return {"balance": balance, "propensity": propensity}
+    return balance, model
