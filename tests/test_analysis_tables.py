@@ -55,7 +55,10 @@ def test_caseness_rows_match_the_two_by_two_table(small_simulation, settings):
     table = estimates(scores, cohort, settings)
     row = table[(table["outcome"] == "depression_case") & (table["method"] == "unadjusted")
                 & (table["wave"] == "followup")].iloc[0]  # fmt: skip
-    follow = scores[(scores["wave"] == "followup") & scores["depression"].notna()]
+    # The follow-up sample is the baseline cohort (intention to treat: late entrants are out).
+    cohort_ids = scores.loc[scores["wave"] == "baseline", "respondent_id"]
+    follow = scores[(scores["wave"] == "followup") & scores["depression"].notna()
+                    & scores["respondent_id"].isin(cohort_ids)]  # fmt: skip
     case = follow["depression"] >= 10
     part = follow["group"] == "participant"
     reference = binary_effects(case[part].sum(), part.sum(), case[~part].sum(), (~part).sum())

@@ -90,7 +90,7 @@ def _cr1_frame() -> pd.DataFrame:
 
 
 def _cr1(data: pd.DataFrame) -> dict:
-    return ancova(data, "y", baseline=None, covariates=[], se="cluster", cluster="cluster")
+    return ancova(data, "y", baseline=None, covariates=[], se="CR1", cluster="cluster")
 
 
 def test_ancova_cluster_cr1_reference_vector():
@@ -102,7 +102,7 @@ def test_ancova_cluster_cr1_reference_vector():
     assert result["estimate"] / result["std_error"] == pytest.approx(3.008, abs=5e-4)
     assert result["df"] == 5
     assert result["p_value"] == pytest.approx(0.0298, abs=5e-5)
-    assert result["se_type"] == "cluster"
+    assert result["se_type"] == "CR1"
     # CI 2.6 -+ t_{5, 0.975} * 0.86450 with t_{5, 0.975} = 2.570582 (t table): half-width 2.22227.
     assert result["ci_low"] == pytest.approx(2.6 - 2.22227, abs=5e-5)
     assert result["ci_high"] == pytest.approx(2.6 + 2.22227, abs=5e-5)

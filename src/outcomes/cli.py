@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from outcomes import __version__
+from outcomes import __version__, options
 from outcomes.errors import OutcomesError
 
 
@@ -132,6 +132,8 @@ def _compare(args: argparse.Namespace) -> int:
         estimand=args.estimand,
         baseline=args.baseline,
         direction=args.direction,
+        cluster=args.cluster,
+        se=args.se,
     )
     _print_table(table, args.format)
     return 0
@@ -213,23 +215,35 @@ def build_parser() -> argparse.ArgumentParser:
         )
         cmd.add_argument("--covariates", nargs="*", default=[],
                          help="formula terms, e.g. age 'C(gender)' 'I(age**2)'")  # fmt: skip
-        cmd.add_argument("--estimand", default="ATT", choices=["ATT", "ATE", "ATO"])
-        cmd.add_argument("--format", default="table", choices=["table", "csv", "json"])
+        cmd.add_argument("--estimand", default=options.DEFAULT_ESTIMAND, choices=options.ESTIMANDS)
+        cmd.add_argument("--format", default="table", choices=options.OUTPUT_FORMATS)
         if name == "compare":
             cmd.add_argument("--outcome", required=True, help="the outcome column")
             cmd.add_argument("--baseline", help="the outcome's baseline column (ancova, did)")
             cmd.add_argument(
                 "--method",
                 nargs="+",
-                default=["unadjusted", "ancova"],
-                choices=["unadjusted", "ancova", "ipw", "aipw", "matching", "did"],
+                default=list(options.DEFAULT_METHODS),
+                choices=options.METHODS,
             )
             cmd.add_argument("--direction", default="higher_is_better",
-                             choices=["higher_is_better", "lower_is_better"])  # fmt: skip
+                             choices=options.DIRECTIONS)  # fmt: skip
+            cmd.add_argument("--cluster", help="column naming each row's cluster (school, site)")
+            cmd.add_argument(
+                "--se",
+                default=options.DEFAULT_SE,
+                choices=options.SE_CHOICES,
+                help="standard errors (auto: cluster-robust when --cluster is set)",
+            )
             cmd.set_defaults(func=_compare)
         else:
-            cmd.add_argument("--method", nargs="+", default=["ipw"],
-                             choices=["ipw", "matching"], help="adjustments to check")  # fmt: skip
+            cmd.add_argument(
+                "--method",
+                nargs="+",
+                default=["ipw"],
+                choices=options.BALANCE_METHODS,
+                help="adjustments to check",
+            )
             cmd.set_defaults(func=_balance)
 
     run = sub.add_parser("run", help="run the Snakemake workflow in the current project")

@@ -9,28 +9,31 @@ Parquet file through ``outcomes compare``), and returns rows with the columns of
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
 
 import pandas as pd
 
-from outcomes.analysis import binary_row, effect_row, sensitivity_columns
-from outcomes.analysis.estimators import ancova, unadjusted
-from outcomes.analysis.multiplicity import adjust_pvalues
+from outcomes.analysis.engine import (
+    ROW_COLUMNS,
+    EstimationPlan,
+    OutcomeSpec,
+    adjust_families,
+    estimate_outcome,
+)
 from outcomes.errors import OutcomesError
+from outcomes.options import (
+    DEFAULT_CALIPER,
+    DEFAULT_METHODS,
+    BalanceMethod,
+    Direction,
+    Estimand,
+    Method,
+    Multiplicity,
+    SEChoice,
+    check_option,
+)
 
-Method = Literal["unadjusted", "ancova", "ipw", "aipw", "matching", "did"]
-Estimand = Literal["ATT", "ATE", "ATO"]
-METHODS: tuple[str, ...] = ("unadjusted", "ancova", "ipw", "aipw", "matching", "did")
-ESTIMANDS: tuple[str, ...] = ("ATT", "ATE", "ATO")
-
-COMPARE_COLUMNS = [
-    "outcome", "method", "estimand", "estimate", "std_error", "df", "ci_low", "ci_high",
-    "p_value", "p_adjusted", "p_adjust_method", "hedges_g", "g_se", "g_ci_low", "g_ci_high",
-    "improvement_index", "n_participants", "n_comparison", "mean_participants",
-    "mean_comparison", "sd_pooled", "direction", "favours", "se_type", "covariates",
-    "evalue", "evalue_ci", "plausibility_warning", "outcome_type", "odds_ratio", "risk_ratio",
-    "cox_index",
-]  # fmt: skip
+#: Columns of :func:`compare`'s rows: those of ``estimates.csv`` that apply to one table.
+COMPARE_COLUMNS = [c for c in ROW_COLUMNS if c not in ("label", "domain", "instrument")]
 
 
 def with_groups(
@@ -80,17 +83,22 @@ def compare(
     treated: Sequence[str] | str,
     outcome: str,
     covariates: Sequence[str] = (),
-    method: Sequence[Method] | Method = ("unadjusted", "ancova"),
+    method: Sequence[Method] | Method = DEFAULT_METHODS,
     estimand: Estimand = "ATT",
     baseline: str | None = None,
     comparison: Sequence[str] | str | None = None,
-    direction: Literal["higher_is_better", "lower_is_better"] = "higher_is_better",
+    direction: Direction = "higher_is_better",
     alpha: float = 0.05,
-    multiplicity: Literal["bh", "holm", "none"] = "none",
-    caliper: float | None = 0.2,
+    multiplicity: Multiplicity = "none",
+    caliper: float | None = DEFAULT_CALIPER,
     replace: bool = False,
+    cluster: str | None = None,
+    se: SEChoice = "auto",
 ) -> pd.DataFrame:
     """Compare participants with non-participants on one outcome, by one or more methods.
+
+    The same engine as the workflow's analyze stage
+    (:func:`outcomes.analysis.engine.estimate_outcome`), on a plain table.
 
     Parameters
     ----------
@@ -108,7 +116,8 @@ def compare(
     estimand : {"ATT", "ATE", "ATO"}
         Effect on participants (default), on everyone, or on the overlap population.
     baseline : str, optional
-        The outcome's baseline column: adjusted for by ``ancova``, differenced by ``did``.
+        The outcome's baseline column: adjusted for by ``ancova`` and the propensity
+        methods, differenced by ``did``.
     direction : {"higher_is_better", "lower_is_better"}
         Orients ``favours`` and the improvement index.
     alpha : float
@@ -119,15 +128,21 @@ def compare(
         Matching: caliper in SDs of the logit propensity score (default 0.2, Austin 2011;
         None for none) and matching with replacement. Without a caliper, greedy matching
         without replacement pairs participants with poor matches once the close comparison
-        units are used up; with it, unmatched participants are dropped and counted
-        (``n_unmatched`` in the estimator's result).
+        units are used up; with it, unmatched participants are dropped and counted.
+    cluster : str, optional
+        Column naming each person's cluster (school, site, mentor group): every method's SE
+        is then cluster-robust (``se``).
+    se : {"auto", "HC3", "CR1", "CR2"}
+        ``auto``: with ``cluster``, CR1 from 40 clusters up and CR2 (Bell-McCaffrey) below;
+        without, each method's robust default. ``HC3`` ignores the clusters.
 
     Returns
     -------
     DataFrame
         One row per method, with the columns of ``estimates.csv`` that apply to a single
         table (README.md, "Outputs"). A 0/1 outcome is a binary outcome: its estimate is a
-        risk difference, with odds ratio, risk ratio and Cox index beside it.
+        risk difference, with odds ratio, risk ratio and Cox index beside it. Every method
+        uses the complete cases of the columns it needs.
 
     Examples
     --------
@@ -141,68 +156,24 @@ def compare(
     >>> out[["method", "n_participants"]].values.tolist()
     [['unadjusted', 182], ['ancova', 182]]
     """
-    methods = [method] if isinstance(method, str) else list(method)
-    for name in methods:
-        if name not in METHODS:
-            raise OutcomesError("unknown method", column="method", expected=f"one of {METHODS}",
-                                found=repr(name))  # fmt: skip
-    if estimand not in ESTIMANDS:
-        raise OutcomesError("unknown estimand", column="estimand",
-                            expected=f"one of {ESTIMANDS}", found=repr(estimand))  # fmt: skip
-    for column in [outcome, *([baseline] if baseline else [])]:
+    methods = (method,) if isinstance(method, str) else tuple(method)
+    check_option(direction, Direction, "direction")
+    check_option(multiplicity, Multiplicity, "multiplicity")
+    for column in [outcome, *([baseline] if baseline else []), *([cluster] if cluster else [])]:
         if column not in data.columns:
             raise OutcomesError("a column is not in the data", column=column,
                                 expected=f"one of {list(data.columns)[:20]}",
                                 found="no such column")  # fmt: skip
-    framed = with_groups(data, group, treated, comparison)
+    plan = EstimationPlan(
+        methods=methods, estimand=estimand, covariates=tuple(covariates), se=se,
+        cluster=cluster, alpha=alpha, caliper=caliper, replace=replace,
+    )  # fmt: skip
+    framed = with_groups(data, group, treated, comparison).reset_index(drop=True)
     observed = set(pd.unique(framed[outcome].dropna()))
-    binary = bool(observed) and observed <= {0, 1}
-    rows = []
-    for name in methods:
-        matching = {"caliper": caliper, "replace": replace}
-        fit, terms = _fit(framed, name, outcome, list(covariates), estimand, baseline, alpha,
-                          matching)  # fmt: skip
-        fit.pop("rows", None)
-        row = effect_row(fit, direction=direction, alpha=alpha)
-        row |= sensitivity_columns(row, self_reported=False)
-        row |= binary_row(row) if binary else {"outcome_type": "continuous"}
-        rows.append(
-            {"outcome": outcome, "method": name, "estimand": fit.get("estimand", estimand),
-             **row, "covariates": " + ".join(terms)}
-        )  # fmt: skip
-    table = pd.DataFrame(rows)
-    table["p_adjusted"] = adjust_pvalues(table["p_value"].to_numpy(), multiplicity)
-    table["p_adjust_method"] = multiplicity
-    return table.reindex(columns=COMPARE_COLUMNS)  # continuous rows: no odds ratio etc.
-
-
-def _fit(data, method, outcome, covariates, estimand, baseline, alpha, matching):
-    """Run one estimator; returns its result dict and the adjustment terms it used."""
-    if method == "unadjusted":
-        return unadjusted(data, outcome, alpha=alpha), []
-    if method == "ancova":
-        terms = [t for t in [baseline, *covariates] if t]
-        return ancova(data, outcome, baseline=baseline, covariates=covariates, alpha=alpha), terms
-    from outcomes.analysis import causal  # the propensity-score estimators
-
-    if method == "did":
-        if not baseline:
-            raise OutcomesError("did needs the baseline column of the outcome",
-                                column="baseline", expected="a column name",
-                                found="none")  # fmt: skip
-        return causal.did(data, outcome, baseline=baseline, alpha=alpha), [baseline]
-    terms = [*([baseline] if baseline else []), *covariates]
-    if not terms:
-        raise OutcomesError(f"{method} needs covariates for the propensity score",
-                            column="covariates", expected="one or more terms",
-                            found="none")  # fmt: skip
-    estimator = {"ipw": causal.ipw, "aipw": causal.aipw, "matching": causal.matching}[method]
-    kwargs = {"covariates": terms, "alpha": alpha}
-    if method == "matching":
-        kwargs |= matching
-    else:
-        kwargs["estimand"] = estimand
-    return estimator(data, outcome, **kwargs), terms
+    spec = OutcomeSpec(outcome, direction=direction, baseline=baseline,
+                       binary=bool(observed) and observed <= {0, 1})  # fmt: skip
+    table = adjust_families(estimate_outcome(framed, spec, plan), multiplicity, [])
+    return table.reindex(columns=COMPARE_COLUMNS)
 
 
 def balance(
@@ -211,10 +182,10 @@ def balance(
     group: str,
     treated: Sequence[str] | str,
     covariates: Sequence[str],
-    method: Sequence[Literal["ipw", "matching"]] | str = ("ipw",),
+    method: Sequence[BalanceMethod] | BalanceMethod = ("ipw",),
     estimand: Estimand = "ATT",
     comparison: Sequence[str] | str | None = None,
-    caliper: float | None = 0.2,
+    caliper: float | None = DEFAULT_CALIPER,
     replace: bool = False,
     wide: bool = False,
 ) -> pd.DataFrame:
@@ -251,9 +222,8 @@ def balance(
 
     methods = [method] if isinstance(method, str) else list(method)
     for name in methods:
-        if name not in ("ipw", "matching"):
-            raise OutcomesError("unknown balance method", column="method",
-                                expected="ipw or matching", found=repr(name))  # fmt: skip
+        check_option(name, BalanceMethod, "balance method")
+    check_option(estimand, Estimand, "estimand")
     if not covariates:
         raise OutcomesError("balance needs covariates", column="covariates",
                             expected="one or more formula terms", found="none")  # fmt: skip

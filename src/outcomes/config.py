@@ -28,6 +28,13 @@ from outcomes.instruments.registry import (
     instrument_from_dict,
     list_instruments,
 )
+from outcomes.options import (
+    DEFAULT_CALIPER,
+    DEFAULT_ESTIMAND,
+    DEFAULT_METHODS,
+    DEFAULT_SE,
+    PROPENSITY_METHODS,
+)
 
 DEMO_KEY = "outcomes-demo-key: public, for simulated data only"
 
@@ -105,18 +112,33 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Plan:
-    baseline_wave: str
+    """The analysis plan (``plan:`` in a cohort file; every key in config/README.md).
+
+    ``estimate_waves`` are the waves that get estimates: every wave after the assignment wave,
+    and the assignment wave itself when there is no pre-program baseline (its scores are then
+    already outcomes) or when it is the only wave (a cross-sectional comparison).
+    """
+
+    assignment_wave: str
+    baseline_wave: str | None
     primary_wave: str
-    estimand: str = "ATT"
-    methods: tuple[str, ...] = ("unadjusted", "ancova")
+    estimate_waves: tuple[str, ...]
+    estimand: str = DEFAULT_ESTIMAND
+    methods: tuple[str, ...] = DEFAULT_METHODS
     covariates: tuple[str, ...] = ()
-    se: str = "HC3"
+    se: str = DEFAULT_SE
     propensity: dict = field(default_factory=dict)
+    design: str = "self_selected"
+    group_from: str = "assignment"
 
     @property
     def headline_method(self) -> str:
         """The first adjusted method of the plan (the report's headline), else unadjusted."""
         return next((m for m in self.methods if m != "unadjusted"), "unadjusted")
+
+    @property
+    def caliper(self) -> float | None:
+        return self.propensity.get("caliper", DEFAULT_CALIPER)
 
 
 @dataclass(frozen=True)
@@ -256,14 +278,31 @@ def expand_columns(spec: str | list[str]) -> tuple[str, ...]:
 
 
 def load_cohort(path: str | Path) -> Cohort:
-    """Read and validate one cohort file.
+    """Read and validate one cohort file; every wave must have a source.
 
     Raises
     ------
     ConfigError
         Naming the file and the key of the first problem found.
     """
-    return cohort_from_dict(_read_yaml(path), path=str(path))
+    cohort = cohort_from_dict(_read_yaml(path), path=str(path))
+    check_sources(cohort)
+    return cohort
+
+
+def check_sources(cohort: Cohort) -> None:
+    """Raise :class:`ConfigError` when a wave of the cohort has no source (an export that
+    holds rows of it). :func:`load_cohort` checks it; :func:`cohort_from_dict` does not, so
+    that a config can be built for one export at a time."""
+    for wave in cohort.waves:
+        if not cohort.sources_for(wave):
+            raise ConfigError(
+                "a wave has no source",
+                file=cohort.path,
+                column="waves",
+                expected=f"a source with wave: {wave} (or a wave_from value mapped to it)",
+                found=f"no source for wave {wave!r}",
+            )
 
 
 def cohort_from_dict(raw: dict, path: str | None = None) -> Cohort:
@@ -291,25 +330,7 @@ def cohort_from_dict(raw: dict, path: str | None = None) -> Cohort:
         else:
             for value, wave in source["wave_from"]["values"].items():
                 need_wave(wave, f"sources.{i}.wave_from.values.{value}")
-    plan = data["plan"]
-    need_wave(plan["baseline_wave"], "plan.baseline_wave")
-    need_wave(plan["primary_wave"], "plan.primary_wave")
-    if waves.index(plan["primary_wave"]) <= waves.index(plan["baseline_wave"]):
-        raise ConfigError(
-            "the primary wave must come after the baseline wave",
-            file=path,
-            column="plan.primary_wave",
-            expected=f"a wave after {plan['baseline_wave']!r} in {list(waves)}",
-            found=plan["primary_wave"],
-        )
-    if plan["se"] == "cluster" and not data["cluster"]:
-        raise ConfigError(
-            "cluster-robust standard errors need a cluster column",
-            file=path,
-            column="plan.se",
-            expected="a 'cluster' key naming the school/site column, or se: HC3",
-            found="se: cluster without cluster",
-        )
+    plan = _plan(data, raw.get("plan") or {}, waves, path, need_wave)
     both = set(data["group"]["participant"]) & set(data["group"]["comparison"])
     if both:
         raise ConfigError(
@@ -409,15 +430,99 @@ def cohort_from_dict(raw: dict, path: str | None = None) -> Cohort:
         missing_values=tuple(str(v) for v in data["missing_values"]),
         exclude=data["exclude"],
         outcomes=tuple(outcomes),
-        plan=Plan(
-            baseline_wave=plan["baseline_wave"],
-            primary_wave=plan["primary_wave"],
-            estimand=plan["estimand"],
-            methods=tuple(plan["methods"]),
-            covariates=tuple(plan["covariates"]),
-            se=plan["se"],
-            propensity=plan["propensity"],
-        ),
+        plan=plan,
         path=path,
         raw=raw,
+    )
+
+
+def _plan(data: dict, given: dict, waves: tuple[str, ...], path, need_wave) -> Plan:
+    """The analysis plan with its wave defaults, checked against the waves and sources."""
+    plan = data["plan"]
+    assignment = plan.get("assignment_wave", waves[0])
+    need_wave(assignment, "plan.assignment_wave")
+    if "baseline_wave" in given:
+        baseline = given["baseline_wave"]
+    else:
+        baseline = waves[0] if len(waves) > 1 else None
+    if baseline is not None:
+        need_wave(baseline, "plan.baseline_wave")
+        if len(waves) == 1:
+            raise ConfigError(
+                "a one-wave cohort has no pre-program baseline to adjust for",
+                file=path, column="plan.baseline_wave",
+                expected="baseline_wave: null (or a second wave)", found=baseline,
+            )  # fmt: skip
+        if waves.index(baseline) > waves.index(assignment):
+            raise ConfigError(
+                "the baseline wave comes after the assignment wave",
+                file=path, column="plan.baseline_wave",
+                expected=f"{assignment!r} or a wave before it", found=baseline,
+            )  # fmt: skip
+    after = waves[waves.index(assignment) + 1 :]
+    estimate_waves = after if (after and baseline is not None) else (assignment, *after)
+    if baseline is not None and baseline in estimate_waves:
+        estimate_waves = tuple(w for w in estimate_waves if w != baseline)
+    if not estimate_waves:
+        raise ConfigError(
+            "no wave after the baseline to estimate effects at",
+            file=path, column="plan.baseline_wave",
+            expected=f"a wave after {baseline!r}, or baseline_wave: null", found=baseline,
+        )  # fmt: skip
+    primary = plan.get("primary_wave", estimate_waves[-1])
+    need_wave(primary, "plan.primary_wave")
+    if primary not in estimate_waves:
+        raise ConfigError(
+            "the primary wave must be a wave with estimates",
+            file=path,
+            column="plan.primary_wave",
+            expected=f"one of {list(estimate_waves)} (after the baseline and assignment waves)",
+            found=primary,
+        )
+    methods = tuple(plan["methods"])
+    covariates = tuple(plan["covariates"])
+    if baseline is None:
+        if "did" in methods:
+            raise ConfigError(
+                "difference in differences needs a pre-program baseline",
+                file=path, column="plan.methods",
+                expected="methods without did when baseline_wave is null", found="did",
+            )  # fmt: skip
+        baselines = [f"{name}_baseline" for name in data["outcomes"]]
+        uses_baseline = [t for t in covariates if any(b in t for b in baselines)]
+        if uses_baseline:
+            raise ConfigError(
+                "a covariate refers to a baseline score, but the plan has no baseline wave",
+                file=path, column="plan.covariates",
+                expected="covariates measured at the assignment wave (e.g. C(gender))",
+                found=", ".join(uses_baseline),
+            )  # fmt: skip
+        needs_terms = [m for m in methods if m in PROPENSITY_METHODS]
+        if needs_terms and not covariates:
+            raise ConfigError(
+                "the propensity-score methods need covariates when there is no baseline score",
+                file=path, column="plan.covariates",
+                expected=f"one or more covariate terms for {', '.join(needs_terms)}",
+                found="none",
+            )  # fmt: skip
+    if plan["se"] in ("CR1", "CR2") and not data["cluster"]:
+        raise ConfigError(
+            "cluster-robust standard errors need a cluster column",
+            file=path,
+            column="plan.se",
+            expected="a 'cluster' key naming the school/site column, or se: auto",
+            found=f"se: {plan['se']} without cluster",
+        )
+    return Plan(
+        assignment_wave=assignment,
+        baseline_wave=baseline,
+        primary_wave=primary,
+        estimate_waves=tuple(estimate_waves),
+        estimand=plan["estimand"],
+        methods=methods,
+        covariates=covariates,
+        se=plan["se"],
+        propensity=plan["propensity"],
+        design=plan["design"],
+        group_from=plan["group_from"],
     )

@@ -20,12 +20,19 @@ only; solving it here keeps one code path for ATE, ATT, ATO and the doubly robus
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 from statsmodels.tools.numdiff import approx_fprime
 
-from outcomes.analysis.estimators import no_inference, t_inference, unadjusted
+from outcomes.analysis.clustering import cluster_mean_se, cluster_meat
+from outcomes.analysis.estimators import (
+    CLUSTER_SE_LABELS,
+    no_inference,
+    t_inference,
+    unadjusted,
+)
 from outcomes.analysis.propensity import (
     CaliperScale,
     Estimand,
@@ -58,6 +65,7 @@ def ipw(
     link: Link = "logit",
     missing: Missing = "raise",
     alpha: float = 0.05,
+    cluster: str | None = None,
 ) -> dict:
     """Inverse-probability (propensity-score) weighted difference in means.
 
@@ -78,6 +86,9 @@ def ipw(
     missing : {"raise", "drop"}
         Rows missing a covariate: stop with a per-column report (default), or drop them.
     alpha : float
+    cluster : str, optional
+        Cluster column: the sandwich sums the estimating functions within clusters (rows
+        without a cluster are left out); see Notes.
 
     Returns
     -------
@@ -103,6 +114,11 @@ def ipw(
     in Stata. No weight truncation is applied: inspect ``ess_*`` and
     :func:`~outcomes.analysis.propensity.overlap_table`.
 
+    With ``cluster`` (``se_type = "m_estimation_CR1"``): the meat sums each cluster's
+    estimating functions before the outer product and is scaled by ``G/(G-1)``
+    (:func:`outcomes.analysis.clustering.cluster_meat`, as Stata's ``vce(cluster)``), and
+    the interval is t with ``G - 1`` df, a small-sample allowance for few clusters.
+
     Examples
     --------
     >>> rng = np.random.default_rng(3)
@@ -115,8 +131,10 @@ def ipw(
     (0.84, 0.134, 'm_estimation')
     """
     check_option(estimand, Estimand, "estimand")
-    frame, ps, _ = _prepare(data, outcome, covariates, link=link, missing=missing, alpha=alpha)
-    summary = _summary(frame, outcome, alpha, "m_estimation") | {
+    frame, ps, _ = _prepare(
+        data, outcome, covariates, link=link, missing=missing, alpha=alpha, cluster=cluster
+    )
+    summary = _summary(frame, outcome, alpha, _m_label(cluster), cluster) | {
         "estimand": estimand,
         "link": link,
     }
@@ -140,11 +158,11 @@ def ipw(
             [t * w * (y - theta[0]), (1 - t) * w * (y - theta[1]), model.score_obs(theta[2:])]
         )
 
-    cov = _sandwich(psi, np.r_[mu1, mu0, gamma])
+    cov, df = _sandwich(psi, np.r_[mu1, mu0, gamma], _clusters(frame, cluster))
     se = _contrast_se(cov, [1, -1])
     return (
         summary
-        | t_inference(mu1 - mu0, se, np.inf, alpha)
+        | t_inference(mu1 - mu0, se, df, alpha)
         | {
             "pom_participants": float(mu1),
             "pom_comparison": float(mu0),
@@ -164,6 +182,7 @@ def aipw(
     link: Link = "logit",
     missing: Missing = "raise",
     alpha: float = 0.05,
+    cluster: str | None = None,
 ) -> dict:
     """Augmented inverse-probability weighting: doubly robust ATE or ATT.
 
@@ -185,6 +204,8 @@ def aipw(
     link : {"logit", "probit"}
     missing : {"raise", "drop"}
     alpha : float
+    cluster : str, optional
+        Cluster column, as in :func:`ipw`.
 
     Returns
     -------
@@ -208,7 +229,8 @@ def aipw(
 
     Standard error (``se_type = "m_estimation"``): sandwich of the stacked estimating
     equations of the effect, the outcome models (OLS normal equations) and the propensity
-    score, as Stata does for ATE; normal inference.
+    score, as Stata does for ATE; normal inference. With ``cluster``, summed by cluster as
+    in :func:`ipw` (``m_estimation_CR1``, t with ``G - 1`` df).
     """
     check_option(estimand, Estimand, "estimand")
     if estimand == "ATO":
@@ -218,9 +240,10 @@ def aipw(
         )
     outcome_terms = covariates if outcome_covariates is None else outcome_covariates
     frame, ps, design = _prepare(
-        data, outcome, covariates, list(outcome_terms), link=link, missing=missing, alpha=alpha
-    )
-    summary = _summary(frame, outcome, alpha, "m_estimation") | {
+        data, outcome, covariates, list(outcome_terms), link=link, missing=missing, alpha=alpha,
+        cluster=cluster,
+    )  # fmt: skip
+    summary = _summary(frame, outcome, alpha, _m_label(cluster), cluster) | {
         "estimand": estimand,
         "link": link,
     }
@@ -282,11 +305,11 @@ def aipw(
                 ]
             )
 
-    cov = _sandwich(psi, theta)
+    cov, df = _sandwich(psi, theta, _clusters(frame, cluster))
     se = _contrast_se(cov, contrast)
     return (
         summary
-        | t_inference(mu1 - mu0, se, np.inf, alpha)
+        | t_inference(mu1 - mu0, se, df, alpha)
         | {
             "pom_participants": float(mu1),
             "pom_comparison": float(mu0),
@@ -309,6 +332,8 @@ def matching(
     link: Link = "logit",
     missing: Missing = "raise",
     alpha: float = 0.05,
+    cluster: str | None = None,
+    cluster_se: Literal["CR1", "CR2"] = "CR1",
 ) -> dict:
     """ATT from greedy 1:1 nearest-neighbour matching on the logit propensity score.
 
@@ -326,6 +351,9 @@ def matching(
     link : {"logit", "probit"}
     missing : {"raise", "drop"}
     alpha : float
+    cluster, cluster_se : str, {"CR1", "CR2"}
+        Cluster column, and the cluster-robust variant of the SE of the mean pair difference
+        (see Notes).
 
     Returns
     -------
@@ -359,12 +387,22 @@ def matching(
 
     Both treat the propensity score as known: they ignore its estimation (Abadie & Imbens
     2016 show that the correction can go either way for the ATT).
+
+    With ``cluster`` (``se_type = "paired_CR1"`` or ``"paired_CR2_BM"``): the pairs are
+    clustered by the participant's cluster and the SE is the cluster-robust SE of their mean
+    (:func:`outcomes.analysis.clustering.cluster_mean_se`: CR1 with ``G - 1`` df, or CR2 with
+    Bell-McCaffrey df), with or without replacement. It allows outcomes to be correlated
+    within a school; it does not add the Abadie-Imbens term for reused comparison units.
     """
     check_option(caliper_scale, CaliperScale, "caliper_scale")
     check_option(order, MatchOrder, "order")
-    frame, ps, _ = _prepare(data, outcome, covariates, link=link, missing=missing, alpha=alpha)
+    frame, ps, _ = _prepare(
+        data, outcome, covariates, link=link, missing=missing, alpha=alpha, cluster=cluster
+    )
     se_type = "abadie_imbens" if replace else "paired"
-    summary = _summary(frame, outcome, alpha, se_type) | {"estimand": "ATT", "link": link}
+    if cluster is not None:
+        se_type = "paired_" + CLUSTER_SE_LABELS[cluster_se]
+    summary = _summary(frame, outcome, alpha, se_type, cluster) | {"estimand": "ATT", "link": link}
     if ps is None:
         return summary | no_inference() | {"n_unmatched": np.nan, "pairs": None}
     pairs = match_nearest(
@@ -390,6 +428,16 @@ def matching(
         return summary | no_inference()
     d = y_p - y_c
     estimate = d.mean()
+    if cluster is not None:
+        codes = pd.factorize(frame.loc[matched["treated"].to_list(), cluster].astype(str))[0]
+        if len(np.unique(codes)) < 2:
+            return summary | no_inference() | {"n_clusters": 1}
+        fit = cluster_mean_se(d, codes, kind=cluster_se)
+        return (
+            summary
+            | t_inference(estimate, fit["std_error"], fit["df"], alpha)
+            | {"n_clusters": int(fit["n_clusters"])}
+        )
     if not replace:
         se = d.std(ddof=1) / np.sqrt(m)
         return summary | t_inference(estimate, se, m - 1, alpha)
@@ -400,7 +448,15 @@ def matching(
     return summary | t_inference(estimate, np.sqrt(variance), np.inf, alpha)
 
 
-def did(data: pd.DataFrame, outcome: str, *, baseline: str, alpha: float = 0.05) -> dict:
+def did(
+    data: pd.DataFrame,
+    outcome: str,
+    *,
+    baseline: str,
+    alpha: float = 0.05,
+    se: Literal["welch", "CR1", "CR2"] = "welch",
+    cluster: str | None = None,
+) -> dict:
     """Difference-in-differences of change scores, participants minus comparison.
 
     Parameters
@@ -412,6 +468,9 @@ def did(data: pd.DataFrame, outcome: str, *, baseline: str, alpha: float = 0.05)
     baseline : str
         Column of the same measure at baseline (e.g. ``"phq9_baseline"``).
     alpha : float
+    se, cluster : {"welch", "CR1", "CR2"}, str
+        The SE of the difference in mean changes, as in
+        :func:`~outcomes.analysis.estimators.unadjusted` (cluster-robust needs ``cluster``).
 
     Returns
     -------
@@ -439,9 +498,11 @@ def did(data: pd.DataFrame, outcome: str, *, baseline: str, alpha: float = 0.05)
     _check_alpha(alpha)
     _check_columns(data, [outcome, baseline])
     frame = data[data[outcome].notna() & data[baseline].notna()]
+    if se != "welch":
+        frame = frame[frame[cluster].notna()] if cluster in frame else frame
     _check_groups(frame)
     change = frame.assign(change=frame[outcome] - frame[baseline])
-    result = unadjusted(change, "change", alpha=alpha)
+    result = unadjusted(change, "change", alpha=alpha, se=se, cluster=cluster)
     follow = unadjusted(frame, outcome, alpha=alpha)
     base = unadjusted(frame, baseline, alpha=alpha)
     return result | {
@@ -469,6 +530,7 @@ def _prepare(
     link: str,
     missing: str,
     alpha: float,
+    cluster: str | None = None,
 ) -> tuple[pd.DataFrame, PropensityModel | None, pd.DataFrame | None]:
     """Complete cases, the fitted propensity score and the outcome design (None if no terms).
 
@@ -487,6 +549,9 @@ def _prepare(
             "the data index has duplicate labels", expected="a unique index (reset_index())"
         )
     frame = data[data[outcome].notna()]
+    if cluster is not None:
+        _check_columns(data, [cluster])
+        frame = frame[frame[cluster].notna()]  # a row without a cluster cannot be clustered
     _check_groups(frame)
     columns = covariate_columns(frame, [*ps_terms, *(outcome_terms or [])])
     rows = complete_rows(frame, columns, missing=missing, what="covariates")
@@ -501,26 +566,47 @@ def _prepare(
     return frame, ps, design
 
 
-def _summary(frame: pd.DataFrame, outcome: str, alpha: float, se_type: str) -> dict:
-    """Sample sizes, raw means and SDs of the analysed rows (as the ancova keys)."""
+def _summary(
+    frame: pd.DataFrame, outcome: str, alpha: float, se_type: str, cluster: str | None = None
+) -> dict:
+    """Sample sizes, raw means and SDs of the analysed rows (as the ancova keys), and the
+    number of clusters (NaN without clusters)."""
     summary = unadjusted(frame, outcome, alpha=alpha)
     keep = {k: summary[k] for k in summary if k.startswith(("n_", "mean_", "sd_"))}
-    return keep | {"se_type": se_type, "rows": frame.index}
+    clusters = frame[cluster].nunique() if cluster is not None else np.nan
+    return keep | {"se_type": se_type, "rows": frame.index, "n_clusters": clusters}
 
 
-def _sandwich(psi: Callable[[np.ndarray], np.ndarray], theta: np.ndarray) -> np.ndarray:
-    """Covariance ``A^-1 B A^-T / n`` of the root of ``mean psi(theta) = 0``.
+def _sandwich(
+    psi: Callable[[np.ndarray], np.ndarray], theta: np.ndarray, clusters: np.ndarray | None = None
+) -> tuple[np.ndarray, float]:
+    """Covariance ``A^-1 B A^-T / n`` of the root of ``mean psi(theta) = 0``, and the df.
 
     ``A`` is the Jacobian of the mean estimating function (central differences), ``B`` the
     mean outer product of the per-unit estimating functions (HC0, as Stata and statsmodels'
-    GMM).
+    GMM; df infinite), or with ``clusters`` of the per-cluster sums times ``G/(G-1)``
+    (df ``G - 1``).
     """
     moments = psi(theta)
     n = moments.shape[0]
     jacobian = approx_fprime(theta, lambda th: psi(th).mean(axis=0), centered=True)
     bread = np.linalg.inv(jacobian)
-    meat = moments.T @ moments / n
-    return bread @ meat @ bread.T / n
+    if clusters is None:
+        meat, df = moments.T @ moments / n, np.inf
+    else:
+        meat, df = cluster_meat(moments, clusters), len(np.unique(clusters)) - 1
+    return bread @ meat @ bread.T / n, df
+
+
+def _clusters(frame: pd.DataFrame, cluster: str | None) -> np.ndarray | None:
+    """Integer cluster codes of the analysed rows, or None without clusters."""
+    if cluster is None:
+        return None
+    return pd.factorize(frame[cluster].astype(str))[0]
+
+
+def _m_label(cluster: str | None) -> str:
+    return "m_estimation" if cluster is None else "m_estimation_CR1"
 
 
 def _score_at(model, gamma: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import warnings
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -22,24 +22,15 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparatio
 
 from outcomes.analysis.balance import effective_sample_size
 from outcomes.errors import OutcomesError
+from outcomes.options import Estimand, check_option
 
 Link = Literal["logit", "probit"]
-Estimand = Literal["ATT", "ATE", "ATO"]
 Missing = Literal["raise", "drop"]
 TruncateBy = Literal["quantile", "value"]
 CaliperScale = Literal["sd_logit", "logit"]
 MatchOrder = Literal["data", "largest", "smallest", "random"]
 
 TERM_HINT = "column names or patsy terms such as C(gender), grade_level, I(age**2), x1:x2"
-
-
-def check_option(value: Any, options: Any, name: str) -> None:
-    """Raise :class:`OutcomesError` unless ``value`` is one of the ``Literal`` ``options``."""
-    valid = get_args(options)
-    if not isinstance(value, str) or value not in valid:
-        raise OutcomesError(
-            f"unknown {name} {value!r}", expected="one of " + ", ".join(map(repr, valid))
-        )
 
 
 @dataclass
