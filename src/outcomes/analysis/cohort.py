@@ -39,6 +39,7 @@ def estimation_plan(cohort: Cohort, settings: Settings) -> EstimationPlan:
         caliper=plan.caliper,
         replace=plan.propensity.get("replace", False),
         trim=plan.propensity.get("trim", "none"),
+        design=plan.design,
     )
 
 

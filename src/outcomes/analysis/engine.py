@@ -26,6 +26,7 @@ from outcomes.options import (
     FEW_CLUSTERS,
     METHODS,
     PROPENSITY_METHODS,
+    Design,
     Direction,
     Estimand,
     Method,
@@ -70,7 +71,9 @@ class EstimationPlan:
     """How to estimate: methods, estimand, adjustment terms and standard errors.
 
     ``cluster`` names the panel's cluster column (None: no clusters). ``se`` is resolved by
-    :func:`resolve_se`. ``caliper``, ``replace`` and ``trim`` are the propensity options.
+    :func:`resolve_se`. ``caliper``, ``replace`` and ``trim`` are the propensity options;
+    ``design`` decides whether large effects on self-reported outcomes get the plausibility
+    warning (self-selected designs only).
     """
 
     methods: tuple[Method, ...] = DEFAULT_METHODS  # type: ignore[assignment]
@@ -82,6 +85,7 @@ class EstimationPlan:
     caliper: float | None = DEFAULT_CALIPER
     replace: bool = False
     trim: Trim = "none"
+    design: Design = "self_selected"
 
     def __post_init__(self) -> None:
         for method in self.methods:
@@ -89,6 +93,7 @@ class EstimationPlan:
         check_option(self.estimand, Estimand, "estimand")
         check_option(self.se, SEChoice, "se")
         check_option(self.trim, Trim, "trim")
+        check_option(self.design, Design, "design")
 
 
 def resolve_se(panel: pd.DataFrame, plan: EstimationPlan) -> tuple[str | None, str | None]:
@@ -157,7 +162,7 @@ def estimate_outcome(
     for method in plan.methods:
         fit, terms = _fit(panel, method, outcome, plan, cluster, kind)
         row = effect_row(fit, direction=outcome.direction, alpha=plan.alpha)
-        row |= sensitivity_columns(row, self_reported=outcome.self_reported)
+        row |= sensitivity_columns(row, self_reported=outcome.self_reported, design=plan.design)
         row |= binary_row(row) if outcome.binary else {"outcome_type": "continuous"}
         rows.append(
             {
@@ -283,13 +288,13 @@ def binary_row(row: dict) -> dict:
     }
 
 
-def sensitivity_columns(row: dict, *, self_reported: bool) -> dict:
+def sensitivity_columns(row: dict, *, self_reported: bool, design: str = "self_selected") -> dict:
     """E-values (VanderWeele & Ding 2017) of the effect size and of its CI limit nearest the
     null, and the plausibility warning for large effects on self-reported outcomes."""
     if np.isnan(row["hedges_g"]):
         return {"evalue": np.nan, "evalue_ci": np.nan, "plausibility_warning": None}
     values = evalue_smd(row["hedges_g"], row["g_se"])
-    warning = plausibility_warning(row["hedges_g"], self_reported=self_reported)
+    warning = plausibility_warning(row["hedges_g"], self_reported=self_reported, design=design)
     return {"evalue": values["evalue"], "evalue_ci": values["evalue_ci"],
             "plausibility_warning": warning}  # fmt: skip
 

@@ -9,11 +9,11 @@ same keys, so results for several outcomes stack into one table.
 from __future__ import annotations
 
 import math
-from typing import Literal, get_args
+from typing import get_args
 
 from scipy import stats
 
-Design = Literal["self_selected", "randomized"]
+from outcomes.options import Design
 
 #: ``log RR ~ 0.91 d`` for a standardized mean difference d (Chinn 2000; VanderWeele 2017).
 SMD_TO_LOG_RR = 0.91

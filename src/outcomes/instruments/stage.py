@@ -114,7 +114,7 @@ def reliability_table(responses: pd.DataFrame, cohort: Cohort) -> pd.DataFrame:
                 {"outcome": outcome.name, "instrument": outcome.instrument.id, "wave": wave,
                  "group": group} | cronbach_alpha(items[selected])
             )  # fmt: skip
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=RELIABILITY_SCHEMA.names)
 
 
 def item_table(responses: pd.DataFrame, cohort: Cohort) -> pd.DataFrame:

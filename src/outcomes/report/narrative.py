@@ -22,8 +22,12 @@ def _p_phrase(p_adjusted: float) -> str:
     return f"could well be chance (adjusted p = {p_adjusted:.2f})"
 
 
-def effect_sentence(row: pd.Series) -> str:
-    """One sentence on an adjusted estimate, in the outcome's own units and direction.
+def effect_sentence(row: pd.Series, *, others: str = "comparable non-participants") -> str:
+    """One sentence on an estimate, in the outcome's own units and direction.
+
+    ``others`` names the comparison group in the sentence (``"comparable
+    non-participants"`` for a self-selected design, ``"the comparison group"`` for a
+    randomized one).
 
     The wording follows the direction of benefit: for lower-is-better outcomes a negative
     difference is described as lower (better). The uncertainty is always stated.
@@ -53,16 +57,32 @@ def effect_sentence(row: pd.Series) -> str:
         ci = f"95% CI: {a:.2f} to {b:.2f} {word}"
     return (
         f"{row['label']}: participants scored {_number(est)} points {word} ({quality}) than "
-        f"comparable non-participants ({ci}), an effect size of {abs(row['hedges_g']):.2f} SD; "
+        f"{others} ({ci}), an effect size of {abs(row['hedges_g']):.2f} SD; "
         f"this {_p_phrase(row['p_adjusted'])}."
     )
 
 
-def selection_sentence(baseline_rows: pd.DataFrame) -> str | None:
-    """A sentence on how joiners differed before the program, from the baseline rows with
-    the largest standardized gap (|g| >= 0.25, the WWC line for a non-equivalent baseline)."""
+def selection_sentence(baseline_rows: pd.DataFrame, *, design: str = "self_selected") -> str | None:
+    """A sentence on how the groups differed before the program, from the baseline rows with
+    the largest standardized gap (|g| >= 0.25, the WWC line for a non-equivalent baseline).
+
+    A randomized design's gaps are chance differences: the sentence says so and does not
+    speak of students choosing to join."""
     if baseline_rows.empty:
         return None
+    if design == "randomized":
+        big = baseline_rows[baseline_rows["hedges_g"].abs() >= 0.25]
+        if big.empty:
+            return (
+                "Students were assigned to the program at random, and before it the two groups "
+                "were similar on every outcome (all standardized differences below 0.25)."
+            )
+        names = ", ".join(f"{_short(r['label'])} ({abs(r['hedges_g']):.2f} SD)"
+                          for _, r in big.iterrows())  # fmt: skip
+        return (
+            "Students were assigned to the program at random, yet before it the groups differed "
+            f"by chance on {names}; the results below adjust for starting points."
+        )
     gaps = baseline_rows.assign(size=baseline_rows["hedges_g"].abs()).sort_values(
         "size", ascending=False
     )
@@ -93,9 +113,15 @@ def _join(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def headline_sentence(adjusted: pd.DataFrame) -> str:
+def headline_sentence(
+    adjusted: pd.DataFrame,
+    *,
+    lead: str = "After taking account of where students started, ",
+    others: str = "comparable non-participants",
+) -> str:
     """The report's opening summary: on how many outcomes participants were better off, by
-    the ``favours`` column of the adjusted estimates (CI excluding zero).
+    the ``favours`` column of the headline estimates (CI excluding zero). ``lead`` opens the
+    sentence (it says how the groups were compared) and ``others`` names the comparison group.
 
     Examples
     --------
@@ -113,14 +139,14 @@ def headline_sentence(adjusted: pd.DataFrame) -> str:
     parts = []
     if better:
         parts.append(
-            f"participants were better off than comparable non-participants on {len(better)} "
+            f"participants were better off than {others} on {len(better)} "
             f"of {len(adjusted)} outcomes ({_join(better)})"
         )
     else:
         parts.append(f"participants were not clearly better off on any of {len(adjusted)} outcomes")
     if worse:
         parts.append(f"they were worse off on {_join(worse)}")
-    sentence = "After taking account of where students started, " + "; ".join(parts)
+    sentence = lead + "; ".join(parts)
     if unclear and better:
         sentence += f"; for {_join(unclear)} the difference was too small to tell apart from chance"
     return sentence + "."

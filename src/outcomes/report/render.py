@@ -22,9 +22,14 @@ from outcomes.report.suppression import suppress_breakdown, suppress_count, too_
 _STEP_LABELS = {
     "received": "Survey responses received",
     "kept": "Responses kept",
-    "followed_up": "Answered both baseline and follow-up",
-    "lost_to_followup": "Did not answer the follow-up",
+    "followed_up": "Answered this wave (of the students in the first survey)",
+    "lost_to_followup": "Did not answer this wave",
+    "returned": "Came back after missing a survey",
+    "switched_group": "Recorded in the other group this wave (kept in their first group)",
+    "late_entrants": "New students, not in the first survey (not analysed)",
 }
+_FLOW_STEPS = ("kept", "followed_up", "lost_to_followup", "returned", "switched_group",
+               "late_entrants")  # fmt: skip
 _REASON_LABELS = {
     "preview": "survey previews",
     "test": "test responses",
@@ -69,11 +74,13 @@ def render_report(tables: dict[str, pd.DataFrame], cohort: Cohort, settings: Set
     adjusted = primary[primary["method"] == method].reset_index(drop=True)
     naive = primary[primary["method"] == "unadjusted"].set_index("outcome")
     baseline = est[(est["wave"] == plan.baseline_wave) & (est["method"] == "unadjusted")]
+    words = design_words(cohort, method)
 
     shown = adjusted[
         [not too_small(r.n_participants, r.n_comparison, k) for r in adjusted.itertuples()]
     ]
-    figure = to_svg(forest_plot(shown, naive.reindex(shown["outcome"]).reset_index()))
+    simple = None if method == "unadjusted" else naive.reindex(shown["outcome"]).reset_index()
+    figure = to_svg(forest_plot(shown, simple))
     results = []
     for row in adjusted.itertuples():
         small = too_small(row.n_participants, row.n_comparison, k)
@@ -81,13 +88,15 @@ def render_report(tables: dict[str, pd.DataFrame], cohort: Cohort, settings: Set
         results.append(
             {
                 "label": row.label,
-                "sentence": None if small else effect_sentence(pd.Series(row._asdict())),
+                "sentence": None
+                if small
+                else effect_sentence(pd.Series(row._asdict()), others=words["others"]),
                 "small": small,
                 "n_participants": suppress_count(row.n_participants, k),
                 "n_comparison": suppress_count(row.n_comparison, k),
                 "mean_participants": row.mean_participants,
                 "mean_comparison": row.mean_comparison,
-                "naive": None if simple is None else simple["estimate"],
+                "naive": None if simple is None or method == "unadjusted" else simple["estimate"],
                 "estimate": row.estimate,
                 "ci_low": row.ci_low,
                 "ci_high": row.ci_high,
@@ -116,8 +125,11 @@ def render_report(tables: dict[str, pd.DataFrame], cohort: Cohort, settings: Set
             cohort=cohort,
             plan=plan,
             method=method,
-            selection=selection_sentence(baseline),
-            headline=headline_sentence(shown) if len(shown) else None,
+            words=words,
+            selection=selection_sentence(baseline, design=plan.design),
+            headline=headline_sentence(shown, lead=words["lead"], others=words["others"])
+            if len(shown)
+            else None,
             figure=figure,
             agreement=agreement,
             cases=_case_rows(cases, plan.headline_method, k),
@@ -126,6 +138,9 @@ def render_report(tables: dict[str, pd.DataFrame], cohort: Cohort, settings: Set
             love=love,
             balance_summary=_balance_summary(balance),
             results=results,
+            over_time=_over_time_rows(est, cohort, method, k),
+            attrition=_attrition_rows(tables.get("attrition"), k),
+            clustering=_clustering(adjusted, tables.get("clusters"), cohort),
             flow=flow,
             reliability=reliability,
             min_alpha=settings.min_alpha,
@@ -139,6 +154,122 @@ def render_report(tables: dict[str, pd.DataFrame], cohort: Cohort, settings: Set
             demo_key=bool(cohort.pseudonym_key.get("demo")),
         )
     )
+
+
+def design_words(cohort: Cohort, method: str) -> dict[str, str]:
+    """The phrases that change with the design and the headline method: ``lead`` opens the
+    headline sentence, ``others`` names the comparison group, ``difference`` heads the
+    results column, ``comparison`` says who is compared with whom, ``dot`` is the forest
+    plot's marker legend."""
+    plan = cohort.plan
+    randomized = plan.design == "randomized"
+    others = "the comparison group" if randomized else "comparable non-participants"
+    if method == "unadjusted":
+        lead = "Without any adjustment, " if not randomized else "Comparing the two groups, "
+        difference, dot = "Difference", "the simple difference between the groups"
+    elif plan.baseline_wave is not None:
+        lead = "After taking account of where students started, "
+        difference, dot = "Adjusted difference", "the effect after adjusting for starting points"
+    else:
+        lead = "After taking account of the students' background, "
+        difference, dot = "Adjusted difference", "the effect after adjusting for background"
+    waves = (
+        f"{plan.baseline_wave} to {plan.primary_wave}"
+        if plan.baseline_wave is not None
+        else f"at {plan.primary_wave} (no survey before the program)"
+    )
+    comparison = (
+        f"Students assigned to the program compared with students assigned to the comparison "
+        f"group, {waves}."
+        if randomized
+        else f"Participants compared with similar non-participants, {waves}."
+    )
+    return {"lead": lead, "others": others, "difference": difference, "dot": dot,
+            "comparison": comparison}  # fmt: skip
+
+
+#: ``se_type`` values in words, for the report.
+SE_WORDS = {
+    "CR1": "cluster-robust, CR1",
+    "CR2_BM": "cluster-robust with a small-sample correction, CR2 with Bell-McCaffrey degrees "
+    "of freedom",
+    "m_estimation_CR1": "cluster-robust sandwich of the weighting estimators",
+    "paired_CR1": "matched pairs clustered by the participant's group, CR1",
+    "paired_CR2_BM": "matched pairs clustered by the participant's group, CR2",
+    "HC3": "heteroskedasticity-robust, HC3",
+    "welch": "Welch",
+    "m_estimation": "sandwich of the weighting estimators",
+    "paired": "paired",
+    "abadie_imbens": "Abadie-Imbens",
+}
+
+
+def _over_time_rows(est: pd.DataFrame, cohort: Cohort, method: str, k: int) -> list[dict]:
+    """The headline method's estimate (95% CI) of each outcome at every estimate wave, when
+    there is more than one."""
+    waves = list(cohort.plan.estimate_waves)
+    if len(waves) < 2:
+        return []
+    rows = []
+    for outcome in cohort.outcomes:
+        fits = est[(est["outcome"] == outcome.name) & (est["method"] == method)]
+        fits = fits.set_index("wave")
+        cells = []
+        for wave in waves:
+            if wave not in fits.index:
+                cells.append("")
+                continue
+            fit = fits.loc[wave]
+            if too_small(fit["n_participants"], fit["n_comparison"], k):
+                cells.append("suppressed")
+            elif pd.isna(fit["estimate"]):
+                cells.append("too few students")
+            else:
+                cells.append(f"{fit['estimate']:+.2f} ({fit['ci_low']:+.2f} to "
+                             f"{fit['ci_high']:+.2f})")  # fmt: skip
+        rows.append({"label": outcome.label, "cells": cells})
+    return rows
+
+
+def _attrition_rows(attrition: pd.DataFrame | None, k: int) -> list[dict]:
+    """Survey response at each later wave against the first survey, by group, with the WWC
+    verdicts (the ``(responded)`` rows of the attrition table; counts suppressed)."""
+    if attrition is None or attrition.empty:
+        return []
+    rows = []
+    responded = attrition[attrition["outcome"] == "(responded)"]
+    for wave, part in responded.groupby("wave", sort=False):
+        by_group = part.set_index("group")
+        cells = {}
+        for group in ("participant", "comparison"):
+            row = by_group.loc[group]
+            cells[group] = (
+                f"{suppress_count(row['n_present'], k)} of {suppress_count(row['n_assigned'], k)}"
+            )
+        first = part.iloc[0]
+        rows.append({
+            "wave": wave, **cells,
+            "overall": first["overall_attrition_pct"],
+            "differential": first["differential_attrition_pct"],
+            "cautious": first["verdict_cautious"], "optimistic": first["verdict_optimistic"],
+        })  # fmt: skip
+    return rows
+
+
+def _clustering(adjusted: pd.DataFrame, clusters: pd.DataFrame | None, cohort: Cohort) -> dict:
+    """What the report says about clusters: how many, the SE used, the ICC range."""
+    if not cohort.cluster or adjusted.empty or "n_clusters" not in adjusted:
+        return {}
+    n_clusters = adjusted["n_clusters"].dropna()
+    se_types = sorted(set(adjusted["se_type"].dropna()))
+    icc = clusters["icc"].dropna() if clusters is not None and len(clusters) else pd.Series([])
+    return {
+        "n": int(n_clusters.max()) if len(n_clusters) else 0,
+        "se_types": "; ".join(SE_WORDS.get(t, t) for t in se_types),
+        "clustered": any(t.endswith(("CR1", "CR2_BM")) for t in se_types),
+        "icc_low": float(icc.min()) if len(icc) else None,
+        "icc_high": float(icc.max()) if len(icc) else None,
+    }
 
 
 def _text_or_none(value) -> str | None:
@@ -265,9 +396,10 @@ def _flow_rows(flow: pd.DataFrame, cohort: Cohort, k: int) -> list[dict]:
             reason = step.split(":", 1)[1]
             label = "Excluded: " + _REASON_LABELS.get(reason, reason)
             rows.append({"wave": wave, "step": label, "all": count, "indent": True})
-        for step in ("kept", "followed_up", "lost_to_followup"):
+        for step in _FLOW_STEPS:
             sub = part[part["step"] == step].set_index("group")["n"]
-            if len(sub):
+            optional = step in ("returned", "switched_group", "late_entrants")
+            if len(sub) and not (optional and sub.sum() == 0):
                 rows.append({
                     "wave": wave, "step": _STEP_LABELS[step],
                     "participant": suppress_count(sub.get("participant"), k),
@@ -284,7 +416,15 @@ def report_cohort(
     tables_dir = Path(tables_dir)
     tables = {
         name: pd.read_parquet(tables_dir / f"{name}.parquet")
-        for name in ("estimates", "flow", "reliability", "safety", "balance")
+        for name in (
+            "estimates",
+            "flow",
+            "reliability",
+            "safety",
+            "balance",
+            "attrition",
+            "clusters",
+        )
     }
     html = render_report(tables, cohort, settings)
     out_html = Path(out_html)
