@@ -58,6 +58,17 @@ def project(tmp_path_factory):
         "label": "Worry (custom)",
     }  # fmt: skip
     cohort_file.write_text(yaml.safe_dump(cohort, sort_keys=False))
+    # The demo config without its caseness outcome (case_at_least), run beside it.
+    plain = yaml.safe_load((ROOT / "config/cohorts/demo.yaml").read_text())
+    plain["name"] = "demo_no_case"
+    del (
+        plain["outcomes"]["depression"]["case_at_least"],
+        plain["outcomes"]["depression"]["case_label"],
+    )
+    (root / "config/cohorts/demo_no_case.yaml").write_text(yaml.safe_dump(plain, sort_keys=False))
+    settings = yaml.safe_load((root / "config/config.yaml").read_text())
+    settings["cohorts"] = ["demo", "demo_no_case"]
+    (root / "config/config.yaml").write_text(yaml.safe_dump(settings))
     simulated = simulate_cohort(300, seed=99)
     write_cohort(simulated, root / "data/demo")
     run = _snakemake(root)
@@ -98,6 +109,30 @@ def test_estimates_table_contract(project):
     assert (estimates["ci_low"] < estimates["estimate"]).all()
     assert (estimates["estimate"] < estimates["ci_high"]).all()
     assert estimates["p_adjusted"].ge(estimates["p_value"] - 1e-12).all()
+
+
+def test_demo_without_caseness_runs_to_a_report(project):
+    root, _ = project
+    estimates = pd.read_csv(root / "reports/demo_no_case/tables/estimates.csv")
+    assert (estimates["outcome_type"] == "continuous").all()
+    assert "depression_case" not in set(estimates["outcome"])
+    assert len(estimates) == 6 * 7  # 6 outcomes x (unadjusted twice + 5 methods)
+    html = (root / "reports/demo_no_case/report.html").read_text()
+    assert "Students above a screening cut-off" not in html
+    assert "Depression (PHQ-9)" in html
+
+
+def test_demo_rows_carry_cluster_aware_standard_errors(project):
+    # config/cohorts/demo.yaml sets cluster: school (6 schools) and se: auto, so every method
+    # is cluster-robust with the small-sample (CR2, Bell-McCaffrey) correction.
+    root, _ = project
+    estimates = pd.read_csv(root / "reports/demo/tables/estimates.csv")
+    assert set(estimates["se_type"]) == {"CR2_BM", "m_estimation_CR1", "paired_CR2_BM"}
+    assert set(estimates["n_clusters"]) == {6}
+    clusters = pd.read_csv(root / "reports/demo/tables/clusters.csv")
+    assert len(clusters) == 7 * 2 and clusters["icc"].notna().all()
+    html = (root / "reports/demo/report.html").read_text()
+    assert "computed from the 6 school groups" in html
 
 
 def test_ledger_matches_the_exports(project):

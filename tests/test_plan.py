@@ -1,0 +1,141 @@
+"""The analysis plan of any study shape: wave defaults, who is in which group, and the
+errors a plan that cannot work gets before anything runs."""
+
+from __future__ import annotations
+
+import copy
+
+import pandas as pd
+import pytest
+import yaml
+
+from outcomes.analysis.groups import group_membership
+from outcomes.cli import main
+from outcomes.config import check_sources, cohort_from_dict
+from outcomes.errors import ConfigError
+
+from .conftest import ROOT
+
+
+@pytest.fixture
+def demo_raw():
+    return yaml.safe_load((ROOT / "config/cohorts/demo.yaml").read_text())
+
+
+def _waves(raw, waves):
+    raw = copy.deepcopy(raw)
+    raw["waves"] = list(waves)
+    raw["sources"] = [{"path": f"data/{w}.csv", "wave": w} for w in waves]
+    raw["plan"] = {k: v for k, v in raw["plan"].items() if not k.endswith("_wave")}
+    return raw
+
+
+def test_defaults_of_the_demo(demo_raw):
+    plan = cohort_from_dict(demo_raw).plan
+    assert (plan.assignment_wave, plan.baseline_wave, plan.primary_wave) == (
+        "baseline", "baseline", "followup",
+    )  # fmt: skip
+    assert plan.estimate_waves == ("followup",)
+    assert (plan.design, plan.group_from, plan.se) == ("self_selected", "assignment", "auto")
+
+
+def test_four_waves_estimate_every_wave_after_the_baseline(demo_raw):
+    plan = cohort_from_dict(_waves(demo_raw, ["w1", "w2", "w3", "w4"])).plan
+    assert plan.baseline_wave == "w1" and plan.estimate_waves == ("w2", "w3", "w4")
+    assert plan.primary_wave == "w4"  # default: the last wave
+
+
+def test_one_wave_is_a_cross_sectional_comparison(demo_raw):
+    raw = _waves(demo_raw, ["spring"])
+    raw["plan"] = {"methods": ["unadjusted", "ancova", "ipw"], "covariates": ["C(gender)"]}
+    plan = cohort_from_dict(raw).plan
+    assert plan.baseline_wave is None and plan.estimate_waves == ("spring",)
+
+
+def test_no_baseline_estimates_from_the_assignment_wave(demo_raw):
+    raw = _waves(demo_raw, ["mid", "end"])
+    raw["plan"] = {"baseline_wave": None, "covariates": ["C(gender)", "grade_level"]}
+    plan = cohort_from_dict(raw).plan
+    assert plan.estimate_waves == ("mid", "end")
+
+
+@pytest.mark.parametrize(
+    ("waves", "plan", "key", "problem"),
+    [
+        (["spring"], {"baseline_wave": "spring"}, "plan.baseline_wave", "one-wave"),
+        (["a", "b"], {"baseline_wave": None, "methods": ["did"]}, "plan.methods",
+         "difference in differences needs a pre-program baseline"),
+        (["a", "b"], {"baseline_wave": None, "covariates": ["stress_baseline"]},
+         "plan.covariates", "baseline score"),
+        (["a", "b"], {"baseline_wave": None, "methods": ["ipw"]}, "plan.covariates",
+         "propensity"),
+        (["a", "b", "c"], {"baseline_wave": "b", "assignment_wave": "a"},
+         "plan.baseline_wave", "after the assignment wave"),
+        (["a", "b"], {"primary_wave": "a"}, "plan.primary_wave", "wave with estimates"),
+        (["a", "b"], {"assignment_wave": "z"}, "plan.assignment_wave", "unknown wave"),
+    ],
+)  # fmt: skip
+def test_plans_that_cannot_work_are_refused(demo_raw, waves, plan, key, problem):
+    raw = _waves(demo_raw, waves)
+    raw["plan"] = plan
+    with pytest.raises(ConfigError) as info:
+        cohort_from_dict(raw, path="c.yaml")
+    assert info.value.column == key and problem in info.value.problem
+
+
+def test_cluster_robust_se_needs_a_cluster(demo_raw):
+    raw = copy.deepcopy(demo_raw)
+    raw["cluster"] = None
+    raw["plan"]["se"] = "CR2"
+    with pytest.raises(ConfigError, match="need a cluster column"):
+        cohort_from_dict(raw)
+
+
+def test_a_wave_without_a_source_fails_validate(demo_raw, tmp_path, capsys):
+    raw = copy.deepcopy(demo_raw)
+    raw["waves"] = ["baseline", "followup", "summer"]
+    with pytest.raises(ConfigError, match="a wave has no source") as info:
+        check_sources(cohort_from_dict(raw))
+    assert "summer" in info.value.found
+    (tmp_path / "cohorts").mkdir()
+    (tmp_path / "cohorts/demo.yaml").write_text(yaml.safe_dump(raw))
+    settings = {"cohorts": ["demo"], "cohort_dir": str(tmp_path / "cohorts")}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(settings))
+    assert main(["validate", "--config", str(tmp_path / "config.yaml")]) == 2
+    assert "a wave has no source" in capsys.readouterr().err
+
+
+def _scores(rows):
+    return pd.DataFrame(rows, columns=["respondent_id", "wave", "group"])
+
+
+def test_membership_intention_to_treat():
+    # a: participant who is recorded as comparison at w2 (a switcher, still a participant);
+    # b: comparison, missing w2, back at w3 (a return); c: first seen at w2 (late entrant).
+    scores = _scores([
+        ("a", "w1", "participant"), ("b", "w1", "comparison"),
+        ("a", "w2", "comparison"), ("c", "w2", "participant"),
+        ("a", "w3", "participant"), ("b", "w3", "comparison"), ("c", "w3", "participant"),
+    ])  # fmt: skip
+    m = group_membership(scores, ["w1", "w2", "w3"], assignment_wave="w1")
+    by = m.set_index(["respondent_id", "wave"])
+    assert by.loc[("a", "w2"), "group"] == "participant" and by.loc[("a", "w2"), "switched"]
+    assert by.loc[("c", "w2"), "group"] is None and by.loc[("c", "w2"), "late_entrant"]
+    assert by.loc[("b", "w3"), "group"] == "comparison"
+    assert not by["in_cohort"].loc[["c"]].any()
+    each = group_membership(scores, ["w1", "w2", "w3"], assignment_wave="w1",
+                            group_from="each_wave")  # fmt: skip
+    each = each.set_index(["respondent_id", "wave"])
+    assert each.loc[("a", "w2"), "group"] == "comparison"
+    assert each.loc[("c", "w2"), "group"] == "participant"
+
+
+def test_membership_of_a_later_assignment_wave():
+    # Groups fixed at w2: a student seen only at w1 is not analysed anywhere; w1 rows of the
+    # cohort carry the assigned group (their baseline).
+    scores = _scores([("a", "w1", "comparison"), ("z", "w1", "comparison"),
+                      ("a", "w2", "participant"), ("a", "w3", "participant")])  # fmt: skip
+    m = group_membership(scores, ["w1", "w2", "w3"], assignment_wave="w2")
+    by = m.set_index(["respondent_id", "wave"])
+    assert by.loc[("a", "w1"), "group"] == "participant"
+    assert by.loc[("z", "w1"), "group"] is None and not by.loc[("z", "w1"), "late_entrant"]
