@@ -65,3 +65,36 @@ def test_validate(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
     assert main(["validate"]) == 0
     assert "demo: 2 sources, 6 outcomes - ok" in capsys.readouterr().out
+
+
+def test_simulate_a_study_shape_writes_exports_and_a_config_that_loads(tmp_path, capsys):
+    from outcomes.config import load_cohort
+
+    code = main(["simulate", "--study", "-n", "120", "--waves", "3", "--schools", "6",
+                 "--design", "randomized", "--numeric", "-o", str(tmp_path),
+                 "--cohort", "x"])  # fmt: skip
+    assert code == 0
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {"wave1.csv", "wave2.csv", "wave3.csv", "truth.json", "x.yaml"} <= names
+    cohort = load_cohort(tmp_path / "x.yaml")
+    assert cohort.waves == ("wave1", "wave2", "wave3") and cohort.plan.design == "randomized"
+    assert all(o.instrument.kind == "numeric" for o in cohort.outcomes)
+    assert "cohort config" in capsys.readouterr().out
+
+
+def test_compare_takes_a_cluster_column(tmp_path, capsys):
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    school = np.repeat(np.arange(10), 20)
+    joined = rng.random(200) < 0.4
+    score = joined + rng.normal(size=200) + rng.normal(size=10)[school]
+    frame = pd.DataFrame({"mentor": np.where(joined, "yes", "no"), "school": school,
+                          "score": score})  # fmt: skip
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, index=False)
+    code = main(["compare", str(path), "--group", "mentor", "--treated", "yes", "--outcome",
+                 "score", "--cluster", "school", "--format", "csv"])  # fmt: skip
+    assert code == 0
+    out = pd.read_csv(__import__("io").StringIO(capsys.readouterr().out))
+    assert set(out["se_type"]) == {"CR2_BM"} and set(out["n_clusters"]) == {10}

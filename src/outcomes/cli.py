@@ -16,6 +16,8 @@ from outcomes.errors import OutcomesError
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    if args.study:
+        return _simulate_study(args)
     from outcomes.simulate import simulate_cohort, write_cohort
 
     cohort = simulate_cohort(args.n, seed=args.seed, n_schools=args.schools, mess=not args.clean)
@@ -23,6 +25,41 @@ def _simulate(args: argparse.Namespace) -> int:
     for role, path in written.items():
         print(f"{role}: {path}")
     print(f"{cohort.truth['n_participants']} of {args.n} students joined the program")
+    return 0
+
+
+def _simulate_study(args: argparse.Namespace) -> int:
+    import yaml
+
+    from outcomes.simulate_study import (
+        StudyShape,
+        simulate_study,
+        study_cohort_config,
+        write_study,
+    )
+
+    try:
+        shape = StudyShape(
+            n_students=args.n, n_waves=args.waves, n_clusters=args.schools, design=args.design,
+            baseline=not args.no_baseline and args.waves > 1,
+            outcomes="numeric" if args.numeric else "mixed",
+            caseness=args.caseness, item_missing=args.item_missing, attrition=args.attrition,
+            switch_rate=args.switch_rate, late_entrants=args.late_entrants, icc=args.icc,
+            effect=args.effect,
+        )  # fmt: skip
+        study = simulate_study(shape, seed=args.seed)
+    except ValueError as exc:
+        raise OutcomesError("this study shape cannot be simulated", found=str(exc)) from None
+    out = Path(args.output)
+    written = write_study(study, out)
+    name = args.cohort or "simulated"
+    config = study_cohort_config(study, out, name)
+    config_path = out / f"{name}.yaml"
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    for role, path in written.items():
+        print(f"{role}: {path}")
+    print(f"cohort config: {config_path} (copy it to config/cohorts/ to run it)")
+    print(f"{study.truth['n_participants']} of {args.n} students joined the program")
     return 0
 
 
@@ -181,6 +218,24 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--schools", type=int, default=6, help="schools (default 6)")
     sim.add_argument("--clean", action="store_true", help="no preview/test/duplicate mess")
     sim.add_argument("-o", "--output", default="data/demo", help="output folder")
+    shape = sim.add_argument_group(
+        "study shapes", "with --study: plain CSV exports of any shape, and a cohort config"
+    )
+    shape.add_argument("--study", action="store_true", help="simulate a study of any shape")
+    shape.add_argument("--waves", type=int, default=2, help="survey waves, 1-6 (default 2)")
+    shape.add_argument("--design", default="self_selected",
+                       choices=["self_selected", "randomized", "cluster_randomized"])  # fmt: skip
+    shape.add_argument("--no-baseline", action="store_true",
+                       help="the first wave is already after the program started")  # fmt: skip
+    shape.add_argument("--numeric", action="store_true", help="test scores only, no items")
+    shape.add_argument("--caseness", action="store_true", help="PHQ-9 >= 10 as an outcome")
+    shape.add_argument("--item-missing", type=float, default=0.0, help="share of skipped items")
+    shape.add_argument("--attrition", type=float, default=0.15, help="per later wave")
+    shape.add_argument("--switch-rate", type=float, default=0.0, help="students changing arm")
+    shape.add_argument("--late-entrants", type=int, default=0, help="students first at wave 2")
+    shape.add_argument("--icc", type=float, default=0.1, help="share of variance by school")
+    shape.add_argument("--effect", type=float, default=0.3, help="planted effect in SD units")
+    shape.add_argument("--cohort", help="name of the cohort config (default simulated)")
     sim.set_defaults(func=_simulate)
 
     val = sub.add_parser("validate", help="check config/config.yaml and every cohort file")
