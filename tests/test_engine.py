@@ -106,3 +106,35 @@ def test_every_method_is_cluster_aware():
 def test_one_cluster_falls_back_to_unclustered_errors():
     data = _clustered(1)
     assert resolve_se(data, EstimationPlan(cluster="school")) == (None, None)
+
+
+def test_an_empty_wave_gives_counts_without_inference_and_a_report(tmp_path, settings):
+    # The follow-up export holds a header only: its rows carry n = 0 and no estimate, and the
+    # report says that too few students answered (no ZeroDivisionError, no "nan").
+    from outcomes.analysis import analyze
+    from outcomes.config import cohort_from_dict
+    from outcomes.ingest import ingest_wave
+    from outcomes.instruments.stage import score_responses
+    from outcomes.report.render import render_report
+    from outcomes.simulate_study import (
+        StudyShape,
+        simulate_study,
+        study_cohort_config,
+        write_study,
+    )
+
+    study = simulate_study(StudyShape(n_students=120, n_waves=2, baseline=False), seed=3)
+    write_study(study, tmp_path)
+    header = (tmp_path / "wave2.csv").read_text().splitlines()[0]
+    (tmp_path / "wave2.csv").write_text(header + "\n")
+    cohort = cohort_from_dict(study_cohort_config(study, tmp_path, "empty"))
+    results = [ingest_wave(cohort, wave) for wave in cohort.waves]
+    responses = pd.concat([r.responses for r in results])
+    ledger = pd.concat([r.ledger for r in results])
+    tables = analyze(score_responses(responses, cohort), ledger, cohort, settings)
+    empty = tables["estimates"][tables["estimates"]["wave"] == "wave2"]
+    assert len(empty) and empty["estimate"].isna().all()
+    assert (empty["n_participants"] == 0).all() and (empty["se_type"] == "none").all()
+    html = render_report(tables, cohort, settings)
+    assert "Too few students answered at wave2" in html
+    assert not __import__("re").search(r"\bnan\b", html)

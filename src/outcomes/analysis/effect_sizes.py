@@ -61,7 +61,14 @@ def hedges_g(
 
     >>> round(hedges_g(1.0, 1.0, 3, 3)["hedges_g"], 6)
     0.8
+
+    An empty group gives no effect size (all NaN), never a division by zero:
+
+    >>> hedges_g(float("nan"), float("nan"), 0, 12)["g_se"]
+    nan
     """
+    if n_participants < 1 or n_comparison < 1:
+        return dict.fromkeys(("hedges_g", "g_se", "g_ci_low", "g_ci_high"), float("nan"))
     n = n_participants + n_comparison
     g = small_sample_correction(n) * difference / sd
     se = float(np.sqrt(n / (n_participants * n_comparison) + g**2 / (2 * n)))

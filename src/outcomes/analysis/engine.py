@@ -183,6 +183,12 @@ def _fit(panel, method, outcome, plan, cluster, kind) -> tuple[dict, list[str]]:
     """Run one estimator; returns its result and the adjustment terms it used."""
     name, baseline, alpha = outcome.name, outcome.baseline, plan.alpha
     terms = [t for t in dict.fromkeys([baseline, *plan.covariates]) if t]
+    observed = panel.loc[panel[name].notna(), "group"] if name in panel else panel["group"][:0]
+    if min((observed == g).sum() for g in ("participant", "comparison")) < 2:
+        # Too few students to estimate anything (an empty wave, a group nobody answered in):
+        # a row of counts without inference, never an estimator on an empty sample.
+        fit = unadjusted(panel, name, alpha=alpha) if name in panel else _empty_fit()
+        return fit | {"se_type": "none", "estimand": plan.estimand}, terms
     if method == "unadjusted":
         return unadjusted(panel, name, alpha=alpha, se=kind or "welch", cluster=cluster), []
     if method == "ancova":
@@ -215,6 +221,12 @@ def _fit(panel, method, outcome, plan, cluster, kind) -> tuple[dict, list[str]]:
         return causal.matching(data, name, **kwargs), terms
     estimator = causal.ipw if method == "ipw" else causal.aipw
     return estimator(data, name, estimand=plan.estimand, **kwargs), terms
+
+
+def _empty_fit() -> dict:
+    keys = ("estimate", "std_error", "df", "ci_low", "ci_high", "p_value", "mean_participants",
+            "mean_comparison", "sd_participants", "sd_comparison", "n_clusters")  # fmt: skip
+    return dict.fromkeys(keys, np.nan) | {"n_participants": 0, "n_comparison": 0}
 
 
 def common_support(panel: pd.DataFrame, terms: list[str]) -> pd.Index:

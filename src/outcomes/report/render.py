@@ -77,13 +77,17 @@ def render_report(tables: dict[str, pd.DataFrame], cohort: Cohort, settings: Set
     words = design_words(cohort, method)
 
     shown = adjusted[
-        [not too_small(r.n_participants, r.n_comparison, k) for r in adjusted.itertuples()]
+        [
+            not too_small(r.n_participants, r.n_comparison, k) and pd.notna(r.hedges_g)
+            for r in adjusted.itertuples()
+        ]
     ]
     simple = None if method == "unadjusted" else naive.reindex(shown["outcome"]).reset_index()
-    figure = to_svg(forest_plot(shown, simple))
+    figure = to_svg(forest_plot(shown, simple)) if len(shown) else None
     results = []
     for row in adjusted.itertuples():
-        small = too_small(row.n_participants, row.n_comparison, k)
+        # No result either when a group is below the minimum cell size or too few answered.
+        small = too_small(row.n_participants, row.n_comparison, k) or pd.isna(row.estimate)
         simple = naive.loc[row.outcome] if row.outcome in naive.index else None
         results.append(
             {
