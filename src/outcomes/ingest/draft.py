@@ -101,7 +101,8 @@ def draft_cohort_config(raw: RawTable, name: str) -> str:
             f"columns: {json.dumps(cols)}, domain: {domain}}}  # REVIEW"
         )
     lines += [
-        "plan: {baseline_wave: baseline, primary_wave: followup, covariates: []}  # REVIEW",
+        "plan: {design: self_selected, covariates: []}  # REVIEW: design (or randomized); "
+        "baseline_wave (default the first wave, null if none), primary_wave (default the last)",
         "",
         "# Columns of the export (class: what ingest does with it):",
     ]
