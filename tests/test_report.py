@@ -123,3 +123,20 @@ def test_no_nan_text_in_the_demo_report(small_simulation, settings, tmp_path):
     html = report_cohort(tmp_path / "tables", cohort, settings, tmp_path / "r.html").read_text()
     assert not re.search(r"\bnan\b", html, flags=re.IGNORECASE)
     assert "C(gender)" not in html.split("<svg")[0]
+
+
+def test_attrition_rows_hide_a_small_number_lost_by_subtraction():
+    # 118 of 124 answered would reveal that 6 did not: the answered count is hidden ("*"),
+    # the assigned total is shown; 105 of 124 (19 lost) is shown as is.
+    from outcomes.report.render import _attrition_rows
+
+    rows = []
+    for wave, present in (("w2", 118), ("w3", 105)):
+        for group in ("participant", "comparison", "overall"):
+            rows.append({"wave": wave, "outcome": "(responded)", "group": group,
+                         "n_present": present, "n_assigned": 124,
+                         "overall_attrition_pct": 5.0, "differential_attrition_pct": 0.0,
+                         "verdict_cautious": "low", "verdict_optimistic": "low"})  # fmt: skip
+    shown = _attrition_rows(pd.DataFrame(rows), 10)
+    assert shown[0]["participant"] == "* of 124"
+    assert shown[1]["participant"] == "105 of 124"

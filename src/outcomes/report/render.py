@@ -237,7 +237,8 @@ def _over_time_rows(est: pd.DataFrame, cohort: Cohort, method: str, k: int) -> l
 
 def _attrition_rows(attrition: pd.DataFrame | None, k: int) -> list[dict]:
     """Survey response at each later wave against the first survey, by group, with the WWC
-    verdicts (the ``(responded)`` rows of the attrition table; counts suppressed)."""
+    verdicts (the ``(responded)`` rows of the attrition table; counts suppressed, with the
+    number who answered hidden when the number who did not is small)."""
     if attrition is None or attrition.empty:
         return []
     rows = []
@@ -247,9 +248,11 @@ def _attrition_rows(attrition: pd.DataFrame | None, k: int) -> list[dict]:
         cells = {}
         for group in ("participant", "comparison"):
             row = by_group.loc[group]
-            cells[group] = (
-                f"{suppress_count(row['n_present'], k)} of {suppress_count(row['n_assigned'], k)}"
-            )
+            present, assigned = int(row["n_present"]), int(row["n_assigned"])
+            # The total and the part that answered would give the part that did not: hide
+            # the part that answered when the other one is small (complementary suppression).
+            answered, _ = suppress_breakdown([present, assigned - present], k)
+            cells[group] = f"{answered} of {suppress_count(assigned, k)}"
         first = part.iloc[0]
         rows.append({
             "wave": wave, **cells,
