@@ -26,9 +26,11 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest
 
-# The simulation study of docs/validation.md (about 10 minutes on 2 cores; not part of test).
+# The simulation studies of docs/validation.md, the demo cohort and the clustered designs
+# (27 minutes on 2 cores; not part of test). One BLAS thread per worker process.
 validate: $(STAMP)
-	$(BIN)/python -m outcomes.validation --replications 500
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+		$(BIN)/python -m outcomes.validation --replications 500 --study all
 
 # Benchmarks write BENCHMARKS.md (the DoWhy comparison needs the benchmark extra).
 bench: $(STAMP)

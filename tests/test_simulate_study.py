@@ -294,3 +294,29 @@ def test_written_study_ingests_with_every_row_accounted_for(tmp_path, shape):
             assert set(result.responses["cluster"]) == set(study.truth["clusters"])
         assert_no_identifiers([responses_path], identifiers)
         assert "email" in result.sources[0]["dropped_columns"]["direct_identifier"]
+
+
+def test_uptake_varies_by_school_with_uptake_sd():
+    base = StudyShape(n_students=3000, n_clusters=30, icc=0.15)
+    varied = dataclasses.replace(base, uptake_sd=1.0)
+    flat, spread = simulate_study(base, seed=13), simulate_study(varied, seed=13)
+
+    def school_shares(study):
+        students = study.students
+        return students["participant"].groupby(students["school"]).mean()
+
+    # 100 students a school: binomial noise alone gives an SD of the shares of about 0.05.
+    assert school_shares(flat).std() < 0.08
+    assert school_shares(spread).std() > 0.12
+    assert 0.28 < spread.students["participant"].mean() < 0.39  # still about a third join
+    assert "u_school (SD 1" in spread.truth["selection"]
+    assert "u_school" not in flat.truth["selection"]
+    # The school effect is on joining only: the potential outcomes are the same draws.
+    columns = ["student_id", "wave", "outcome", "y0", "y1"]
+    assert flat.potential[columns].equals(spread.potential[columns])
+    with pytest.raises(ValueError, match="uptake_sd needs a self-selected design with schools"):
+        StudyShape(n_clusters=6, design="cluster_randomized", uptake_sd=1.0)
+    with pytest.raises(ValueError, match="uptake_sd needs"):
+        StudyShape(uptake_sd=1.0)
+    with pytest.raises(ValueError, match="uptake_sd must be"):
+        StudyShape(n_clusters=6, uptake_sd=-1.0)

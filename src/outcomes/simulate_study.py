@@ -35,8 +35,11 @@ Assignment (at wave 1; for late entrants at wave 2, their first wave):
 - ``self_selected``: logit P(join) = a + 0.35 female + 0.20 non-binary - 0.20 (grade - 10.5)
   [+ 0.45 z(depression) + 0.30 z(stress) of the *observed* wave-1 scores (mixed outcomes), or
   - 0.50 z(math_score) (numeric outcomes), only when wave 1 is a pre-program baseline and only
-  for students measured there], ``a`` set so that about a third join. An analysis adjusting
-  for gender, grade level and those baseline scores is unbiased.
+  for students measured there] [+ u_school, a school effect on uptake with SD ``uptake_sd``,
+  drawn independently of the outcomes: schools differ in how many of their students join],
+  ``a`` set so that about a third join. An analysis adjusting for gender, grade level and
+  those baseline scores is unbiased (u_school is unrelated to the outcomes; it makes joining
+  cluster by school, so that ignoring the schools can understate the standard errors).
 - ``randomized``: half of the students (half of each school when clustered) at random.
 - ``cluster_randomized``: half of the schools at random; all their students take part.
 
@@ -193,6 +196,11 @@ class StudyShape:
         Planted effect, in latent SDs, on every outcome at every post-program wave.
     mess : bool
         Add a few rows without an id and a few repeated submissions (same id, same answers).
+    uptake_sd : float
+        SD of a school effect on the logit of joining (self-selected designs with schools
+        only; 0, the default, gives every school the same propensity model). It is drawn
+        independently of the outcomes, so it does not confound, but it makes joining vary by
+        school.
     """
 
     n_students: int = 400
@@ -209,6 +217,7 @@ class StudyShape:
     icc: float = 0.1
     effect: float = 0.3
     mess: bool = False
+    uptake_sd: float = 0.0
 
     def __post_init__(self) -> None:
         problems = []
@@ -235,6 +244,10 @@ class StudyShape:
             problems.append("late_entrants must be between 0 and half of n_students")
         if self.n_waves == 1 and (self.late_entrants or self.switch_rate):
             problems.append("late entrants and switchers need n_waves >= 2")
+        if not self.uptake_sd >= 0.0:
+            problems.append("uptake_sd must be 0 or positive")
+        elif self.uptake_sd and (self.design != "self_selected" or not self.n_clusters):
+            problems.append("uptake_sd needs a self-selected design with schools")
         if problems:
             raise ValueError("; ".join(problems))
 
@@ -482,6 +495,8 @@ def _assign(draws: _Draws, rng) -> None:
             z[known] = (score[known] - score[known].mean()) / score[known].std()
             linear = linear + spec.selection * z
             draws.selection_baselines.append(spec.name)
+    if shape.uptake_sd:  # drawn only when set: the default leaves the stream as it was
+        linear = linear + shape.uptake_sd * rng.standard_normal(shape.n_clusters)[draws.school]
     intercept = _calibrate_intercept(linear, SELF_SELECTED_SHARE)
     draws.p_join = 1 / (1 + np.exp(-(intercept + linear)))
     draws.participant = rng.random(n) < draws.p_join
@@ -618,6 +633,8 @@ def _selection_words(shape: StudyShape, used: list[str]) -> str:
     for name in used:
         sign = "+" if weights[name] > 0 else "-"
         words += f" {sign} {abs(weights[name]):.2f} z(observed wave1 {name} score)"
+    if shape.uptake_sd:
+        words += f" + u_school (SD {shape.uptake_sd:g}, independent of the outcomes)"
     words += f", a set so that about {SELF_SELECTED_SHARE:.0%} join"
     if used:
         words += (
