@@ -798,7 +798,8 @@ def study_cohort_config(study: SimulatedStudy, data_dir: str | Path, name: str) 
         covariates += [f"{o}_baseline" for o in study.truth["selection_baselines"]]
     return {
         "name": name,
-        "title": f"Simulated study ({shape.design.replace('_', '-')}, {shape.n_waves} waves)",
+        "title": f"Simulated study ({shape.design.replace('_', '-')}, {shape.n_waves} "
+        f"wave{'s' if shape.n_waves > 1 else ''})",
         "program": "the simulated program",
         "waves": waves,
         "sources": [
