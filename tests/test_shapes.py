@@ -56,6 +56,12 @@ SHAPES: dict[str, tuple[StudyShape, dict]] = {
     ),
     "no_baseline": (StudyShape(n_students=240, n_waves=2, baseline=False), {}),
     "numeric_only": (StudyShape(n_students=240, n_waves=2, outcomes="numeric"), {}),
+    # Follow-up exports without the group, school or background columns: they come from the
+    # assignment wave (intention to treat).
+    "background_only_at_wave1": (
+        StudyShape(n_students=240, n_waves=3, n_clusters=6),
+        {"drop_later": ["mentoring", "school", "gender", "grade_level"]},
+    ),
     "unadjusted_only": (
         StudyShape(n_students=220, n_waves=2, design="randomized"),
         {"plan": {"methods": ["unadjusted"]}},
@@ -63,16 +69,24 @@ SHAPES: dict[str, tuple[StudyShape, dict]] = {
 }
 
 
-def _config(name: str, shape: StudyShape, changes: dict, data_dir: Path):
+def _study(name: str, shape: StudyShape, changes: dict):
     study = simulate_study(shape, seed=sum(map(ord, name)))
-    write_study(study, data_dir)
+    for wave in study.shape.waves[1:]:
+        frame = study.exports[wave]
+        study.exports[wave] = frame.drop(columns=changes.get("drop_later", []))
+    return study
+
+
+def _config(study, changes: dict, data_dir: Path, name: str):
     config = study_cohort_config(study, data_dir, name)
     for key, value in changes.items():
+        if key == "drop_later":
+            continue
         if isinstance(value, dict) and isinstance(config.get(key), dict):
             config[key] = {**config[key], **value}
         else:
             config[key] = value
-    return study, config
+    return config
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +98,8 @@ def project(tmp_path_factory):
     (root / "config/config.yaml").write_text(yaml.safe_dump(settings))
     studies = {}
     for name, (shape, changes) in SHAPES.items():
-        study, config = _config(name, shape, changes, Path("data/raw") / name)
+        study = _study(name, shape, changes)
+        config = _config(study, changes, Path("data/raw") / name, name)
         write_study(study, root / "data/raw" / name)
         (root / f"config/cohorts/{name}.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
         studies[name] = study
@@ -185,6 +200,21 @@ def test_four_waves_follow_the_cohort_across_waves(project):
     for wave in ("wave2", "wave3", "wave4"):
         assert steps.loc[("followed_up", wave)] + steps.loc[("lost_to_followup", wave)] == assigned
     assert steps.loc[["switched_group"]].sum() > 0
+
+
+def test_later_exports_without_background_columns_keep_every_student(project):
+    # wave2 and wave3 hold no group, school or covariate column: the students are analysed
+    # in their wave-1 group and school, and no row is excluded for it.
+    root, _ = project
+    name = "background_only_at_wave1"
+    for wave in ("wave2", "wave3"):
+        ledger = pd.read_parquet(root / f"data/interim/{name}/{wave}/ledger.parquet")
+        assert (ledger["disposition"] == "analysed").all()
+    estimates = _table(root, name, "estimates")
+    later = estimates[estimates["wave"] == "wave3"]
+    assert (later["n_participants"] > 0).all() and set(later["n_clusters"]) == {6}
+    flow = _table(root, name, "flow")
+    assert flow.loc[flow["step"] == "switched_group", "n"].sum() == 0
 
 
 def test_each_wave_groups_include_late_entrants(project):

@@ -167,6 +167,13 @@ class Cohort:
     def sources_for(self, wave: str) -> tuple[Source, ...]:
         return tuple(s for s in self.sources if wave in s.waves)
 
+    def group_required(self, wave: str) -> bool:
+        """Whether an export of ``wave`` must record each student's group: at the assignment
+        wave, and at every wave when groups are taken from each wave. Otherwise (intention
+        to treat) the group comes from the assignment wave, and a later export may leave it
+        blank or lack the column."""
+        return self.plan.group_from == "each_wave" or wave == self.plan.assignment_wave
+
     def outcome(self, name: str) -> Outcome:
         return next(o for o in self.outcomes if o.name == name)
 

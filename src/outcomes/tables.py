@@ -36,7 +36,7 @@ RELIABILITY_SCHEMA = pa.schema(
         pa.field("outcome", pa.string(), nullable=False),
         pa.field("instrument", pa.string(), nullable=False),
         pa.field("wave", pa.string(), nullable=False),
-        pa.field("group", pa.string(), nullable=False),
+        pa.field("group", pa.string()),
         pa.field("alpha", pa.float64()),
         pa.field("ci_low", pa.float64()),
         pa.field("ci_high", pa.float64()),
@@ -64,7 +64,7 @@ SAFETY_SCHEMA = pa.schema(
         pa.field("outcome", pa.string(), nullable=False),
         pa.field("item", pa.int64(), nullable=False),
         pa.field("wave", pa.string(), nullable=False),
-        pa.field("group", pa.string(), nullable=False),
+        pa.field("group", pa.string()),
         pa.field("n_answered", pa.int64(), nullable=False),
         pa.field("n_positive", pa.int64(), nullable=False),
     ]
@@ -76,7 +76,7 @@ def responses_schema(item_columns: dict[str, pa.DataType], covariates: dict[str,
     fields = [
         pa.field("respondent_id", pa.string(), nullable=False),
         pa.field("wave", pa.string(), nullable=False),
-        pa.field("group", pa.string(), nullable=False),
+        pa.field("group", pa.string()),
         pa.field("cluster", pa.string()),
     ]
     for name, kind in covariates.items():

@@ -78,7 +78,10 @@ def group_membership(
     frame["in_cohort"] = frame["respondent_id"].isin(assigned.index)
     after = frame["wave"].map(order) > order[assignment_wave]
     frame["late_entrant"] = ~frame["in_cohort"] & after
-    frame["switched"] = frame["in_cohort"] & (frame["group_recorded"] != frame["group_assigned"])
+    recorded = frame["group_recorded"].notna()  # a later wave may leave the group blank
+    frame["switched"] = (
+        frame["in_cohort"] & recorded & (frame["group_recorded"] != frame["group_assigned"])
+    )
     if group_from == "assignment":
         group = frame["group_assigned"]
     else:

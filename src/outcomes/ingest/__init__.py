@@ -163,11 +163,11 @@ def ingest_wave(
     frames, ledgers, records = [], [], []
     for source in sources:
         raw = apply_source_settings(read_export(source), source)
-        columns = resolve_columns(raw, cohort)
+        columns = resolve_columns(raw, cohort, source.waves)
         rows, unmapped = _rows_of_wave(raw, source, wave)
         whole = len(rows) == len(raw.values)
         raw_wave = raw if whole else replace(raw, values=raw.values.loc[rows])
-        reasons = exclusion_reasons(raw_wave, cohort, columns)
+        reasons = exclusion_reasons(raw_wave, cohort, columns, wave)
         mapped, quarantine = map_rows(raw_wave, cohort, columns, reasons.index[reasons.isna()])
         reasons[quarantine.index] = "out_of_range"
         if len(quarantine):
@@ -184,7 +184,8 @@ def ingest_wave(
                          all_reasons, details=quarantine)
         )  # fmt: skip
         classes = classify_columns(raw, columns.used())
-        dates = {columns.covariates[n] for n, c in cohort.covariates.items() if c["type"] == "date"}
+        dates = {columns.covariates[n] for n, c in cohort.covariates.items()
+                 if c["type"] == "date" and columns.covariates[n]}  # fmt: skip
         refuse_mapped_identifiers(classes, raw, columns.used(), {columns.respondent_id, *dates})
         records.append(
             {

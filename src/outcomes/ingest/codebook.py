@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import logging
 import re
 from dataclasses import dataclass, replace
 from datetime import date
@@ -25,19 +26,22 @@ from outcomes.errors import ExportError
 from outcomes.ingest.rawtable import RawTable
 from outcomes.instruments.registry import normalize_label
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class ColumnMap:
     """The export columns of one source for every variable of the cohort."""
 
     respondent_id: str
-    group: str
+    group: str | None
     cluster: str | None
-    covariates: dict[str, str]
+    covariates: dict[str, str | None]
     outcomes: dict[str, tuple[str, ...]]
 
     def used(self) -> set[str]:
-        names = {self.respondent_id, self.group, *self.covariates.values()}
+        names = {self.respondent_id, *(c for c in self.covariates.values() if c)}
+        names |= {self.group} if self.group else set()
         names |= {c for cols in self.outcomes.values() for c in cols}
         return names | ({self.cluster} if self.cluster else set())
 
@@ -76,8 +80,16 @@ def apply_source_settings(raw: RawTable, source: Source) -> RawTable:
     )
 
 
-def resolve_columns(raw: RawTable, cohort: Cohort) -> ColumnMap:
+def resolve_columns(
+    raw: RawTable, cohort: Cohort, waves: tuple[str, ...] | None = None
+) -> ColumnMap:
     """Find every configured column in the export.
+
+    ``waves`` are the waves the export holds. An export of later waves only (neither the
+    assignment nor the baseline wave) may lack the cluster and covariate columns, and - when
+    none of its waves needs the group recorded
+    (:meth:`outcomes.config.Cohort.group_required`) - the group column: they are None in the
+    map, and the analysis takes them from the assignment (or baseline) wave.
 
     Raises
     ------
@@ -106,12 +118,26 @@ def resolve_columns(raw: RawTable, cohort: Cohort) -> ColumnMap:
             outcomes[outcome.name] = tuple(need(c, key) for c in outcome.columns)
         else:
             outcomes[outcome.name] = _select(raw, outcome, key)
+    # Background columns of a student (group, cluster, covariates) come from the assignment
+    # and baseline waves; an export holding only later waves may leave them out.
+    later_only = waves is not None and not any(
+        w in (cohort.plan.assignment_wave, cohort.plan.baseline_wave) for w in waves
+    )
+
+    def background(column: str, key: str, required: bool = False) -> str | None:
+        if column in raw.values.columns or not later_only or required:
+            return need(column, key)
+        log.info("%s: no column %r (%s); taken from the assignment wave", raw.path.name,
+                 column, key)  # fmt: skip
+        return None
+
+    group_required = waves is None or any(cohort.group_required(w) for w in waves)
     return ColumnMap(
         respondent_id=need(cohort.respondent_id, "respondent_id"),
-        group=need(cohort.group_column, "group.column"),
-        cluster=need(cohort.cluster, "cluster") if cohort.cluster else None,
+        group=background(cohort.group_column, "group.column", group_required),
+        cluster=background(cohort.cluster, "cluster") if cohort.cluster else None,
         covariates={
-            name: need(spec["column"], f"covariates.{name}.column")
+            name: background(spec["column"], f"covariates.{name}.column")
             for name, spec in cohort.covariates.items()
         },
         outcomes=outcomes,
@@ -209,7 +235,8 @@ def map_rows(
     Returns
     -------
     mapped : DataFrame
-        Indexed by row number; columns ``group`` (``participant``/``comparison``),
+        Indexed by row number; columns ``group`` (``participant``/``comparison``; None
+        where a wave that does not need it leaves it blank or has no group column),
         ``cluster``, one per covariate (float for numeric, string for categorical and for
         coarsened dates), and one per item named ``{outcome}_{item}`` (float; NaN missing).
     quarantine : Series
@@ -219,12 +246,22 @@ def map_rows(
     mapped = pd.DataFrame(index=rows)
     missing = {normalize_label(v) for v in cohort.missing_values}
     positions = raw.values.index.get_indexer(rows)
-    group = labelled(raw, columns.group, positions)
-    mapped["group"] = np.where(group.isin(cohort.participant_values), "participant", "comparison")
+    if columns.group is None:
+        mapped["group"] = None
+    else:
+        group = labelled(raw, columns.group, positions)
+        mapped["group"] = np.where(
+            group.isin(cohort.participant_values),
+            "participant",
+            np.where(group.isin(cohort.comparison_values), "comparison", None),
+        )
     mapped["cluster"] = (
         _text(labelled(raw, columns.cluster, positions), missing) if columns.cluster else None
     )
     for name, spec in cohort.covariates.items():
+        if columns.covariates[name] is None:  # not in this (later-wave) export
+            mapped[name] = np.nan if spec["type"] == "numeric" else None
+            continue
         cells = labelled(raw, columns.covariates[name], positions)
         if spec["type"] == "numeric":
             mapped[name] = numeric_values(raw, cells, missing)

@@ -58,8 +58,14 @@ _STATUS_REASON = {
 }
 
 
-def exclusion_reasons(raw: RawTable, cohort: Cohort, columns: ColumnMap) -> pd.Series:
+def exclusion_reasons(
+    raw: RawTable, cohort: Cohort, columns: ColumnMap, wave: str | None = None
+) -> pd.Series:
     """Reason code for each row of ``raw`` (None when the row is kept), up to ``duplicate``.
+
+    ``wave``: the rows' wave. At a wave that does not need the group recorded
+    (:meth:`outcomes.config.Cohort.group_required`) a blank group is kept; a value in
+    neither list is ``unknown_group`` at every wave.
 
     Returns
     -------
@@ -84,9 +90,13 @@ def exclusion_reasons(raw: RawTable, cohort: Cohort, columns: ColumnMap) -> pd.S
         )
     ids = values[columns.respondent_id].str.strip()
     flag(ids.eq(""), "missing_id")
-    group = labelled(raw, columns.group)
-    known = set(cohort.participant_values) | set(cohort.comparison_values)
-    flag(~group.isin(known), "unknown_group")
+    if columns.group is not None:
+        group = labelled(raw, columns.group)
+        known = set(cohort.participant_values) | set(cohort.comparison_values)
+        unknown = ~group.isin(known)
+        if wave is not None and not cohort.group_required(wave):
+            unknown &= ~group.isin([""])
+        flag(unknown, "unknown_group")
     for ineligible in rule.get("ineligible", []):
         cells = labelled(raw, _need(raw, ineligible["column"], "exclude.ineligible"))
         flag(cells.isin({str(v) for v in ineligible["values"]}), "ineligible")

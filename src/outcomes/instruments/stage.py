@@ -22,7 +22,7 @@ def scores_schema(cohort: Cohort) -> pa.Schema:
     fields = [
         pa.field("respondent_id", pa.string(), nullable=False),
         pa.field("wave", pa.string(), nullable=False),
-        pa.field("group", pa.string(), nullable=False),
+        pa.field("group", pa.string()),
         pa.field("cluster", pa.string()),
     ]
     for name, spec in cohort.covariates.items():
