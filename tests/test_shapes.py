@@ -215,6 +215,9 @@ def test_later_exports_without_background_columns_keep_every_student(project):
     assert (later["n_participants"] > 0).all() and set(later["n_clusters"]) == {6}
     flow = _table(root, name, "flow")
     assert flow.loc[flow["step"] == "switched_group", "n"].sum() == 0
+    kept = flow[(flow["step"] == "kept") & (flow["wave"] == "wave3")]["n"].sum()
+    ledger = pd.read_parquet(root / f"data/interim/{name}/wave3/ledger.parquet")
+    assert kept == len(ledger)  # counted in their assigned group
 
 
 def test_each_wave_groups_include_late_entrants(project):

@@ -198,9 +198,9 @@ def flow(
     DataFrame
         Columns ``step``, ``wave``, ``group`` (``all`` before the group is known), ``n``.
         At every wave: ``received``; ``excluded:<reason>``; ``kept`` (by the group recorded
-        at that wave). At every wave after the assignment wave, by the group at the
-        assignment wave: ``followed_up`` (in the assignment-wave cohort and answered this
-        wave), ``lost_to_followup`` (in the cohort, did not answer this wave),
+        at that wave, else the assigned one). At every wave after the assignment wave, by
+        the group at the assignment wave: ``followed_up`` (in the assignment-wave cohort
+        and answered this wave), ``lost_to_followup`` (in the cohort, did not answer this wave),
         ``returned`` (answered this wave after missing an earlier one), ``switched_group``
         (answered with a recorded group other than the assigned one; they are followed up,
         not lost), and ``late_entrants`` (answered, not in the cohort; by recorded group).
@@ -219,9 +219,11 @@ def flow(
         reasons = part.loc[part["disposition"] != KEPT, "disposition"].value_counts()
         for reason, n in reasons.sort_index().items():
             add(f"excluded:{reason}", wave, "all", n)
-        kept = scores[scores["wave"] == wave]
+        kept = membership[membership["wave"] == wave]
+        # By the group recorded at this wave, else (a wave that leaves it blank) the assigned one.
+        group_kept = kept["group_recorded"].fillna(kept["group_assigned"])
         for group in GROUPS:
-            add("kept", wave, group, (kept["group"] == group).sum())
+            add("kept", wave, group, (group_kept == group).sum())
     cohort_ids = membership.loc[membership["wave"] == plan.assignment_wave]
     assigned = cohort_ids.set_index("respondent_id")["group_assigned"]
     later = list(cohort.waves[cohort.waves.index(plan.assignment_wave) + 1 :])
