@@ -14,9 +14,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# `outcomes run`: the workflow, with one message (file, row, column) per failure at the end.
 demo: $(STAMP)
-	$(BIN)/snakemake --quiet rules
-	@echo "Report: $(CURDIR)/reports/demo/report.html"
+	$(BIN)/outcomes run
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests workflow benchmarks

@@ -198,3 +198,41 @@ def test_snakemake_report_archive_builds(project, tmp_path):
     names = zipfile.ZipFile(archive).namelist()
     assert any(n.endswith("report.html") for n in names)
     assert any(n.endswith("estimates.csv") for n in names)
+
+
+def _bad_project(root: Path) -> Path:
+    """A project with the demo config and a small cohort whose follow-up export has an
+    answer that is not in the PHQ-9 key (data row 5, column Q3_3)."""
+    shutil.copytree(ROOT / "config", root / "config")
+    write_cohort(simulate_cohort(120, seed=5, mess=False), root / "data/demo")
+    path = root / "data/demo/followup.csv"
+    lines = path.read_bytes().decode("utf-8").split("\r\n")
+    cells = lines[3 + 4].split(",")
+    column = lines[0].split(",").index("Q3_3")
+    cells[column] = "Sometimes"
+    lines[3 + 4] = ",".join(cells)
+    path.write_bytes("\r\n".join(lines).encode("utf-8"))
+    return root
+
+
+def test_outcomes_run_prints_one_message_and_no_traceback(tmp_path):
+    root = _bad_project(tmp_path)
+    outcomes = str(Path(sys.executable).with_name("outcomes"))
+    shutil.copy(ROOT / "Snakefile", root / "Snakefile")
+    shutil.copytree(ROOT / "workflow", root / "workflow")
+    run = subprocess.run([outcomes, "run"], cwd=root, capture_output=True, text=True,
+                         timeout=600)  # fmt: skip
+    assert run.returncode == 2
+    output = run.stdout + run.stderr
+    assert "Traceback" not in output and output.count("outcomes: error:") == 1
+    assert "followup.csv, row 8, column 'Q3_3'" in run.stderr  # 3 header rows + data row 5
+    assert not (root / "data/interim/demo/followup/responses.parquet").exists()
+    # A config mistake is one message too, before Snakemake starts.
+    cohort_file = root / "config/cohorts/demo.yaml"
+    cohort = yaml.safe_load(cohort_file.read_text())
+    cohort["waves"].append("summer")
+    cohort_file.write_text(yaml.safe_dump(cohort))
+    run = subprocess.run([outcomes, "run"], cwd=root, capture_output=True, text=True,
+                         timeout=600)  # fmt: skip
+    assert run.returncode == 2 and "a wave has no source" in run.stderr
+    assert "Traceback" not in run.stdout + run.stderr

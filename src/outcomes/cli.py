@@ -194,15 +194,58 @@ def _balance(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    """The workflow, with one message per failure at the end and no traceback.
+
+    The settings and every cohort file are validated first (a config mistake is one
+    message). Snakemake's own output goes to ``logs/outcomes-run.log``; a step that fails
+    leaves its message beside its log (:func:`outcomes.workflow.error_file`), and those are
+    printed at the end. A lock left by a killed run is removed (``--unlock``) and the run
+    retried once, with ``--rerun-incomplete`` for the files it left unfinished.
+    """
+    import time
+
+    from outcomes.config import check_sources, load_cohort, load_settings
+
     if not Path("Snakefile").is_file():
         raise OutcomesError(
             "no Snakefile in the current folder",
             file=str(Path.cwd()),
             expected="to be run from the root of an outcomes project",
         )
-    snakemake = shutil.which("snakemake") or "snakemake"
-    command = [snakemake, "--cores", str(args.cores), "--configfile", args.config, *args.targets]
-    return subprocess.call(command)
+    settings = load_settings(args.config)
+    for name in settings.cohorts:
+        check_sources(load_cohort(settings.cohort_path(name)))
+    local = Path(sys.executable).with_name("snakemake")
+    snakemake = str(local) if local.is_file() else shutil.which("snakemake") or "snakemake"
+    base = [snakemake, "--cores", str(args.cores), "--configfile", args.config]
+    command = [*base, "--rerun-incomplete", *args.targets]
+    run_log = Path("logs/outcomes-run.log")
+    run_log.parent.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    print(f"running the workflow (Snakemake's output: {run_log})", flush=True)
+    code = _snakemake(command, run_log)
+    if code != 0 and "LockException" in run_log.read_text(encoding="utf-8", errors="replace"):
+        print("a lock left by an interrupted run was removed; running again", flush=True)
+        _snakemake([*base, "--unlock"], run_log.with_suffix(".unlock.log"))
+        code = _snakemake(command, run_log)
+    if code == 0:
+        for name in settings.cohorts:
+            print(f"Report: {Path.cwd() / 'reports' / name / 'report.html'}")
+        return 0
+    errors = sorted(
+        (p for p in Path("logs").rglob("*.error") if p.stat().st_mtime >= started - 1),
+        key=lambda p: p.stat().st_mtime,
+    )
+    for path in errors:
+        print(path.read_text(encoding="utf-8").rstrip(), file=sys.stderr)
+    if not errors:
+        print(f"outcomes: error: the workflow stopped; see {run_log}", file=sys.stderr)
+    return 2
+
+
+def _snakemake(command: list[str], log_path: Path) -> int:
+    with log_path.open("w", encoding="utf-8") as out:
+        return subprocess.call(command, stdout=out, stderr=subprocess.STDOUT)
 
 
 def build_parser() -> argparse.ArgumentParser:
