@@ -139,3 +139,31 @@ def test_membership_of_a_later_assignment_wave():
     by = m.set_index(["respondent_id", "wave"])
     assert by.loc[("a", "w1"), "group"] == "participant"
     assert by.loc[("z", "w1"), "group"] is None and not by.loc[("z", "w1"), "late_entrant"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "key"),
+    [
+        (lambda c: c["covariates"].update(group={"column": "x", "type": "numeric"}),
+         "covariates.group"),
+        (lambda c: c["covariates"].update(wave={"column": "x", "type": "numeric"}),
+         "covariates.wave"),
+        (lambda c: c["covariates"].update(cluster={"column": "x", "type": "categorical"}),
+         "covariates.cluster"),
+        (lambda c: c["covariates"].update(depression_1={"column": "x", "type": "numeric"}),
+         "covariates.depression_1"),
+        (lambda c: c["covariates"].update(stress_baseline={"column": "x", "type": "numeric"}),
+         "covariates.stress_baseline"),
+        (lambda c: c["covariates"].update(gpa={"column": "x", "type": "numeric"}),
+         "covariates.gpa"),
+        (lambda c: c["outcomes"].update(group=c["outcomes"].pop("gpa")), "outcomes.group"),
+    ],
+)  # fmt: skip
+def test_names_that_collide_with_pipeline_columns_are_refused(demo_raw, edit, key):
+    # A covariate named like a column the pipeline writes itself (group, wave, cluster), an
+    # item ({outcome}_{item}) or an outcome's derived column would overwrite it.
+    raw = copy.deepcopy(demo_raw)
+    edit(raw)
+    with pytest.raises(ConfigError) as info:
+        cohort_from_dict(raw, path="c.yaml")
+    assert info.value.column == key

@@ -421,6 +421,7 @@ def cohort_from_dict(raw: dict, path: str | None = None) -> Cohort:
             )
         )  # fmt: skip
 
+    _check_names(data, outcomes, path)
     return Cohort(
         name=data["name"],
         title=data.get("title", data["name"]),
@@ -533,3 +534,54 @@ def _plan(data: dict, given: dict, waves: tuple[str, ...], path, need_wave) -> P
         design=plan["design"],
         group_from=plan["group_from"],
     )
+
+
+#: Column names the pipeline itself uses in the responses, scores and analysis panels.
+RESERVED_NAMES = frozenset(
+    {"respondent_id", "wave", "group", "cluster", "participant", "change", "source",
+     "row_number", "disposition", "detail", "analysis_group", "propensity_score"}
+)  # fmt: skip
+
+
+def _check_names(data: dict, outcomes: list[Outcome], path) -> None:
+    """Covariate and outcome names must not collide with the pipeline's own columns, with
+    each other, or with the columns derived from an outcome (items, baseline, caseness)."""
+    derived = {}
+    for outcome in outcomes:
+        suffixes = ("", "_baseline", "_case", "_case_baseline", "_n_answered", "_band",
+                    "_missing_reason")  # fmt: skip
+        names = {f"{outcome.name}{suffix}" for suffix in suffixes} | set(outcome.item_names)
+        derived |= dict.fromkeys(names, outcome.name)
+    for outcome in outcomes:
+        if outcome.name in RESERVED_NAMES:
+            raise ConfigError(
+                "an outcome has the name of a column the pipeline uses itself",
+                file=path, column=f"outcomes.{outcome.name}",
+                expected=f"a name other than {sorted(RESERVED_NAMES)}", found=outcome.name,
+            )  # fmt: skip
+        for other in outcomes:
+            if other is not outcome and other.name in set(outcome.item_names) | {
+                f"{outcome.name}_baseline", f"{outcome.name}_case"}:  # fmt: skip
+                raise ConfigError(
+                    "an outcome's name is a column derived from another outcome",
+                    file=path, column=f"outcomes.{other.name}",
+                    expected=f"a name that does not start with '{outcome.name}_'",
+                    found=other.name,
+                )  # fmt: skip
+    for name in data["covariates"]:
+        key = f"covariates.{name}"
+        if name in RESERVED_NAMES:
+            raise ConfigError(
+                "a covariate has the name of a column the pipeline uses itself",
+                file=path, column=key,
+                expected=f"a name other than {sorted(RESERVED_NAMES)} (e.g. {name}_value)",
+                found=name,
+            )  # fmt: skip
+        if name in derived:
+            raise ConfigError(
+                "a covariate has the name of an outcome or of a column derived from it",
+                file=path, column=key,
+                expected=f"a name other than those of outcome {derived[name]!r} "
+                "(its score, items, baseline and caseness columns)",
+                found=name,
+            )  # fmt: skip
