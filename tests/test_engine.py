@@ -109,10 +109,12 @@ def test_one_cluster_falls_back_to_unclustered_errors():
 
 
 def test_an_empty_wave_gives_counts_without_inference_and_a_report(tmp_path, settings):
-    # The follow-up export holds a header only: its rows carry n = 0 and no estimate, and the
-    # report says that too few students answered (no ZeroDivisionError, no "nan").
+    # Nobody answered wave2 (ingest refuses an export that keeps no row, so the analysis sees
+    # a wave without scores): its rows carry n = 0 and no estimate, and the report says that
+    # too few students answered (no ZeroDivisionError, no "nan").
     from outcomes.analysis import analyze
     from outcomes.config import cohort_from_dict
+    from outcomes.errors import ExportError
     from outcomes.ingest import ingest_wave
     from outcomes.instruments.stage import score_responses
     from outcomes.report.render import render_report
@@ -128,13 +130,37 @@ def test_an_empty_wave_gives_counts_without_inference_and_a_report(tmp_path, set
     header = (tmp_path / "wave2.csv").read_text().splitlines()[0]
     (tmp_path / "wave2.csv").write_text(header + "\n")
     cohort = cohort_from_dict(study_cohort_config(study, tmp_path, "empty"))
-    results = [ingest_wave(cohort, wave) for wave in cohort.waves]
-    responses = pd.concat([r.responses for r in results])
-    ledger = pd.concat([r.ledger for r in results])
-    tables = analyze(score_responses(responses, cohort), ledger, cohort, settings)
+    with pytest.raises(ExportError, match="keeps no response") as info:
+        ingest_wave(cohort, "wave2")
+    assert "no data rows" in info.value.found
+    first = ingest_wave(cohort, "wave1")
+    tables = analyze(score_responses(first.responses, cohort), first.ledger, cohort, settings)
     empty = tables["estimates"][tables["estimates"]["wave"] == "wave2"]
     assert len(empty) and empty["estimate"].isna().all()
     assert (empty["n_participants"] == 0).all() and (empty["se_type"] == "none").all()
     html = render_report(tables, cohort, settings)
     assert "Too few students answered at wave2" in html
     assert not __import__("re").search(r"\bnan\b", html)
+
+
+def test_group_values_that_match_nothing_stop_ingest_with_a_hint(tmp_path):
+    # The export says yes/no, the config Yes/No: no row would be kept, so ingest stops and
+    # suggests the spelling it found (values shown only when they stand on ten rows or more).
+    from outcomes.config import cohort_from_dict
+    from outcomes.errors import ExportError
+    from outcomes.ingest import ingest_wave
+    from outcomes.simulate_study import (
+        StudyShape,
+        simulate_study,
+        study_cohort_config,
+        write_study,
+    )
+
+    study = simulate_study(StudyShape(n_students=120, n_waves=2), seed=4)
+    study.exports["wave1"]["mentoring"] = study.exports["wave1"]["mentoring"].str.lower()
+    write_study(study, tmp_path)
+    cohort = cohort_from_dict(study_cohort_config(study, tmp_path, "case"))
+    with pytest.raises(ExportError, match="no row has one of the group values") as info:
+        ingest_wave(cohort, "wave1")
+    assert info.value.column == "mentoring"
+    assert "'yes' for 'Yes'" in info.value.found and "'no' for 'No'" in info.value.found

@@ -7,6 +7,7 @@ the Python API alike.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -167,6 +168,7 @@ def ingest_wave(
         rows, unmapped = _rows_of_wave(raw, source, wave)
         whole = len(rows) == len(raw.values)
         raw_wave = raw if whole else replace(raw, values=raw.values.loc[rows])
+        _check_group_values(raw_wave, cohort, columns, wave)
         reasons = exclusion_reasons(raw_wave, cohort, columns, wave)
         mapped, quarantine = map_rows(raw_wave, cohort, columns, reasons.index[reasons.isna()])
         reasons[quarantine.index] = "out_of_range"
@@ -211,6 +213,16 @@ def ingest_wave(
         )  # fmt: skip
     responses = pd.concat(frames).reset_index(drop=True)
     ledger = pd.concat(ledgers, ignore_index=True)
+    if responses.empty:
+        reasons = ledger["disposition"].value_counts()
+        raise ExportError(
+            f"wave {wave!r} keeps no response",
+            file=", ".join(r["file"] for r in records),
+            expected="at least one response that passes the exclusions",
+            found=f"{len(ledger)} rows read"
+            + (": " + ", ".join(f"{n} {reason}" for reason, n in reasons.items()) if len(ledger)
+               else " (the export has no data rows)"),
+        )  # fmt: skip
     check_invariant(
         ledger,
         {r["file"]: r["rows_read"] for r in records},
@@ -239,3 +251,39 @@ def ingest_wave(
             written.unlink(missing_ok=True)
             raise
     return IngestResult(responses=responses, ledger=ledger, sources=records)
+
+
+def _check_group_values(raw: RawTable, cohort: Cohort, columns, wave: str) -> None:
+    """Stop when no row of an export that needs the group has a configured group value:
+    the config's values do not match the export's (a case or spelling difference, or the
+    wrong column). Values are shown only when they look like answer labels and stand on
+    ten rows or more, so that nothing identifying is echoed."""
+    if columns.group is None or not cohort.group_required(wave) or raw.values.empty:
+        return
+    from outcomes.ingest.codebook import labelled
+
+    group = labelled(raw, columns.group)
+    configured = [*cohort.participant_values, *cohort.comparison_values]
+    if group.isin(configured).any():
+        return
+    counts = group.astype(object).value_counts()
+    shown = [
+        f"{value!r} ({n} rows)"
+        for value, n in counts.items()
+        if value and n >= 10 and len(value) <= 30 and not re.search(r"@|\d{4,}", value)
+    ]
+    hidden = len(counts) - len(shown)
+    folded = {str(v).strip().casefold(): v for v in counts.index if v}
+    hints = [f"{folded[c.strip().casefold()]!r} for {c!r}" for c in configured
+             if c.strip().casefold() in folded]  # fmt: skip
+    found = ", ".join(shown) or "no value on ten rows or more"
+    found += f" and {hidden} other value(s)" if hidden and shown else ""
+    raise ExportError(
+        "no row has one of the group values of the cohort config",
+        file=raw.path,
+        column=columns.group,
+        expected=f"participant values {list(cohort.participant_values)} or comparison values "
+        f"{list(cohort.comparison_values)} (group in the cohort config)",
+        found=found + (f"; did you mean {', '.join(hints)}? (values must match exactly)"
+                       if hints else ""),
+    )  # fmt: skip
