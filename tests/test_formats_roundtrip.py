@@ -245,7 +245,9 @@ def test_parquet_files_are_identical(name, exported, ingested):
     )
     for path, ref_path in ((responses_path, ref_responses), (ledger_path, ref_ledger)):
         meta, ref_meta = read_metadata(path), read_metadata(ref_path)
-        assert meta.keys() == ref_meta.keys() == {"version", "wave", "config_hash", "sources"}
+        assert meta.keys() == ref_meta.keys() == {"version", "wave", "config_hash", "sources",
+                                                  "key_fingerprint"}  # fmt: skip
+        assert meta["key_fingerprint"] == ref_meta["key_fingerprint"]  # one key, every format
         assert (meta["version"], meta["wave"]) == (ref_meta["version"], "baseline")
         # the config hash is that of this cohort config, whose source entry differs
         assert meta["config_hash"] == cohort.config_hash

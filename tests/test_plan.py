@@ -167,3 +167,56 @@ def test_names_that_collide_with_pipeline_columns_are_refused(demo_raw, edit, ke
     with pytest.raises(ConfigError) as info:
         cohort_from_dict(raw, path="c.yaml")
     assert info.value.column == key
+
+
+def _two_waves(tmp_path, name):
+    from outcomes.simulate_study import (
+        StudyShape,
+        simulate_study,
+        study_cohort_config,
+        write_study,
+    )
+
+    study = simulate_study(StudyShape(n_students=100, n_waves=2), seed=8)
+    return study, lambda: (write_study(study, tmp_path),
+                           study_cohort_config(study, tmp_path, name))[1]  # fmt: skip
+
+
+def test_waves_pseudonymized_with_different_keys_stop_the_score_stage(tmp_path, monkeypatch):
+    from outcomes.errors import ExportError
+    from outcomes.ingest import ingest_wave
+    from outcomes.instruments.stage import score_cohort
+
+    _, config_of = _two_waves(tmp_path, "keys")
+    raw = config_of()
+    raw["pseudonym_key"] = {"env": "OUTCOMES_TEST_KEY"}
+    cohort = cohort_from_dict(raw)
+    paths = []
+    for wave, key in (("wave1", "first-key-0123456789"), ("wave2", "other-key-0123456789")):
+        monkeypatch.setenv("OUTCOMES_TEST_KEY", key)
+        paths.append(tmp_path / f"{wave}.parquet")
+        ingest_wave(cohort, wave, paths[-1], tmp_path / f"{wave}.ledger.parquet")
+    with pytest.raises(ExportError, match="different keys") as info:
+        score_cohort(cohort, paths)
+    assert "first-key" not in str(info.value) and "other-key" not in str(info.value)
+
+
+def test_ids_in_another_format_at_a_later_wave_stop_the_score_stage(tmp_path):
+    # wave2's ids lost their leading "S" (a different export setting): nobody links, which
+    # must not pass as 100% attrition.
+    from outcomes.errors import ExportError
+    from outcomes.ingest import ingest_wave
+    from outcomes.instruments.stage import score_cohort
+
+    study, config_of = _two_waves(tmp_path, "ids")
+    study.exports["wave2"]["student_id"] = study.exports["wave2"]["student_id"].str[1:]
+    cohort = cohort_from_dict(config_of())
+    paths = []
+    for wave in cohort.waves:
+        paths.append(tmp_path / f"{wave}.parquet")
+        ingest_wave(cohort, wave, paths[-1], tmp_path / f"{wave}.ledger.parquet")
+    with pytest.raises(ExportError, match="few students of the wave1 wave are found") as info:
+        score_cohort(cohort, paths)
+    assert "0 of 100 (0%)" in info.value.found
+    relaxed = cohort_from_dict({**config_of(), "min_linked_share": 0})
+    assert len(score_cohort(relaxed, paths)["scores"]) > 100

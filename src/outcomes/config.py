@@ -163,6 +163,7 @@ class Cohort:
     plan: Plan
     path: str | None = None
     raw: dict = field(default_factory=dict, repr=False)
+    min_linked_share: float = 0.2
 
     def sources_for(self, wave: str) -> tuple[Source, ...]:
         return tuple(s for s in self.sources if wave in s.waves)
@@ -441,6 +442,7 @@ def cohort_from_dict(raw: dict, path: str | None = None) -> Cohort:
         plan=plan,
         path=path,
         raw=raw,
+        min_linked_share=data["min_linked_share"],
     )
 
 

@@ -23,6 +23,7 @@ from outcomes.ingest.exclusions import exclusion_reasons
 from outcomes.ingest.ledger import KEPT, build_ledger, check_invariant, summarize
 from outcomes.ingest.privacy import (
     classify_columns,
+    key_fingerprint,
     pseudonymize,
     refuse_mapped_identifiers,
     resolve_key,
@@ -243,7 +244,8 @@ def ingest_wave(
     if responses_path is not None and ledger_path is not None:
         covariate_types = {n: s["type"] for n, s in cohort.covariates.items()}
         schema = responses_schema(item_dtypes(cohort), covariate_types)
-        metadata = {"wave": wave, "config_hash": cohort.config_hash, "sources": records}
+        metadata = {"wave": wave, "config_hash": cohort.config_hash, "sources": records,
+                    "key_fingerprint": key_fingerprint(key)}  # fmt: skip
         written = write_parquet(responses, responses_path, schema, metadata)
         try:
             write_parquet(ledger, ledger_path, LEDGER_SCHEMA, metadata)

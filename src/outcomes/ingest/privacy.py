@@ -90,6 +90,18 @@ def resolve_key(cohort: Cohort) -> bytes:
     return key.encode()
 
 
+def key_fingerprint(key: bytes) -> str:
+    """A fingerprint of the pseudonym key: the first 16 hex digits of HMAC-SHA256(key, a fixed
+    string). It tells two keys apart without revealing either (it is not a hash of any id),
+    so each wave's Parquet metadata records it and the score stage refuses waves
+    pseudonymized with different keys.
+
+    >>> key_fingerprint(b"k" * 16) == key_fingerprint(b"k" * 16) != key_fingerprint(b"j" * 16)
+    True
+    """
+    return hmac.new(key, b"outcomes: pseudonym key fingerprint v1", "sha256").hexdigest()[:16]
+
+
 def pseudonymize(ids: pd.Series, key: bytes) -> pd.Series:
     """Keyed pseudonyms: the first 16 hex digits of HMAC-SHA256(key, id).
 

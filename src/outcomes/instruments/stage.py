@@ -9,6 +9,7 @@ import pandas as pd
 import pyarrow as pa
 
 from outcomes.config import Cohort
+from outcomes.errors import ExportError
 from outcomes.instruments.reliability import cronbach_alpha, item_statistics
 from outcomes.instruments.scoring import reverse_key, score_instrument
 from outcomes.tables import ITEMS_SCHEMA, RELIABILITY_SCHEMA, SAFETY_SCHEMA, write_parquet
@@ -162,6 +163,69 @@ def safety_table(responses: pd.DataFrame, cohort: Cohort) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+def check_linkage(responses_paths: list[str | Path], cohort: Cohort) -> None:
+    """Stop when the waves were pseudonymized with different keys (their Parquet metadata
+    records a fingerprint of the key, never the key): their pseudonyms could never match."""
+    from outcomes.tables import read_metadata
+
+    prints = {}
+    for path in responses_paths:
+        fingerprint = read_metadata(path).get("key_fingerprint")
+        if fingerprint is not None:
+            prints.setdefault(fingerprint, []).append(Path(path).parent.name)
+    if len(prints) > 1:
+        waves = "; ".join(", ".join(w) for w in prints.values())
+        raise ExportError(
+            "the waves were pseudonymized with different keys, so no student would link",
+            file=cohort.path,
+            column="pseudonym_key",
+            expected="the same pseudonym key for every wave of a cohort (ingest them again "
+            "with the one key)",
+            found=f"{len(prints)} different keys, by wave: {waves}",
+        )
+
+
+def report_linkage(responses: pd.DataFrame, cohort: Cohort) -> pd.DataFrame:
+    """How many students of the assignment wave are found at each later wave; stop below
+    ``cohort.min_linked_share``.
+
+    Returns
+    -------
+    DataFrame
+        ``wave``, ``n_assignment`` (students at the assignment wave), ``n_linked`` (of them,
+        at this wave), ``share``. Also logged.
+
+    Raises
+    ------
+    ExportError
+        When a later wave links fewer than ``min_linked_share`` of them (and has responses):
+        the ids likely differ in format between waves, or the key changed.
+    """
+    plan = cohort.plan
+    first = set(responses.loc[responses["wave"] == plan.assignment_wave, "respondent_id"])
+    later = cohort.waves[cohort.waves.index(plan.assignment_wave) + 1 :]
+    rows = []
+    for wave in later:
+        here = set(responses.loc[responses["wave"] == wave, "respondent_id"])
+        linked = len(first & here)
+        share = linked / len(first) if first else float("nan")
+        rows.append({"wave": wave, "n_assignment": len(first), "n_linked": linked,
+                     "share": share})  # fmt: skip
+        log.info("%s: %d of the %d students of %s found (%.0f%%)",
+                 wave, linked, len(first), plan.assignment_wave, 100 * share)  # fmt: skip
+        if here and first and share < cohort.min_linked_share:
+            raise ExportError(
+                f"few students of the {plan.assignment_wave} wave are found at {wave}",
+                file=cohort.path,
+                column=cohort.respondent_id,
+                expected=f"at least {cohort.min_linked_share:.0%} of them (min_linked_share): "
+                "the same student id, in the same format, at every wave (check leading "
+                "zeros, prefixes and the pseudonym key)",
+                found=f"{linked} of {len(first)} ({share:.0%}) among {len(here)} responses",
+            )
+    return pd.DataFrame(rows, columns=["wave", "n_assignment", "n_linked", "share"])
+
+
 def score_cohort(
     cohort: Cohort,
     responses_paths: list[str | Path],
@@ -172,7 +236,9 @@ def score_cohort(
 ) -> dict[str, pd.DataFrame]:
     """Read the responses of every wave, score them, and (optionally) write the tables:
     ``scores``, ``reliability``, ``items`` (item statistics) and ``safety`` (aggregate)."""
+    check_linkage(responses_paths, cohort)
     responses = pd.concat([pd.read_parquet(p) for p in responses_paths], ignore_index=True)
+    report_linkage(responses, cohort)
     tables = {
         "scores": score_responses(responses, cohort),
         "reliability": reliability_table(responses, cohort),
