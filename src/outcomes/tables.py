@@ -121,10 +121,77 @@ def read_metadata(path: str | Path) -> dict:
     }
 
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize_cell(value: object) -> object:
+    """A text cell that a spreadsheet would run as a formula, made inert by a leading ``'``.
+
+    Only ``str`` values change: numbers, booleans and missing values are returned as they are.
+    A carriage return inside the text becomes a line feed (``\\r\\n`` and ``\\r`` -> ``\\n``):
+    the CSV writer quotes a cell holding a line feed, but not one holding a lone carriage
+    return, which would split the row in a spreadsheet.
+
+    >>> neutralize_cell("=SUM(A1:A9)"), neutralize_cell("-cmd"), neutralize_cell(-0.5)
+    ("'=SUM(A1:A9)", "'-cmd", -0.5)
+    """
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_START):
+        value = "'" + value
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return value
+
+
+def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell (and column name) :func:`neutralize_cell` would change
+    prefixed with ``'``; numeric, boolean and date columns are not looked at. The frame is
+    returned as it is when nothing needs a change."""
+    changed = {}
+    for position in range(frame.shape[1]):
+        column = frame.iloc[:, position]
+        dtype = column.dtype
+        if not (
+            pd.api.types.is_object_dtype(dtype)
+            or pd.api.types.is_string_dtype(dtype)
+            or isinstance(dtype, pd.CategoricalDtype)
+        ):
+            continue
+        values = column.astype(object)
+        unsafe = values.map(lambda v: isinstance(v, str) and (v.startswith(FORMULA_START)
+                                                              or "\r" in v))  # fmt: skip
+        if unsafe.any():
+            changed[position] = values.map(neutralize_cell)
+    renamed = [neutralize_cell(c) for c in frame.columns]
+    if not changed and renamed == list(frame.columns):
+        return frame
+    safe = frame.copy()
+    for position, values in changed.items():
+        safe.isetitem(position, values.to_numpy(dtype=object))
+    safe.columns = renamed
+    return safe
+
+
 def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write a result table as CSV atomically, with a stable float format."""
+    """Write a result table as CSV atomically, with a stable float format.
+
+    The CSV files are for people, who open them in a spreadsheet, so they are safe to open:
+    a text cell (or column name) beginning with ``=``, ``+``, ``-``, ``@``, a tab or a
+    carriage return, which Excel, LibreOffice and Google Sheets would evaluate as a formula
+    (``=HYPERLINK(...)``), is written with a single quote ``'`` in front (OWASP's advice on
+    CSV injection), and a carriage return inside text is written as a line break, which is
+    quoted, so that no cell can split a row (:func:`neutralize_cell`). Numbers are never
+    changed: a negative estimate is a float and is written as ``-0.5``. The rule looks at
+    the type, not the look, of a cell: a *text* cell holding ``"-0.5"`` is text and is
+    prefixed too (``'-0.5``); every estimate, bound and count of a result table is numeric,
+    so no number is ever written as text. The Parquet copy of each table keeps the values as
+    they are.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    frame = neutralize_formulas(frame)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         frame.to_csv(tmp, index=False, float_format="%.10g", lineterminator="\n")

@@ -6,7 +6,12 @@ the labels the file carries (SPSS value labels, a REDCap dictionary) or those de
 source in the config (``value_labels``). Blank cells, the file's declared missing codes and the
 cohort's ``missing_values`` become missing. An answer that is not in the key stops the run with
 the file, row and column; a number outside a numeric instrument's range is quarantined: the row
-is excluded as ``out_of_range`` and the ledger names the cell.
+is excluded as ``out_of_range`` and the ledger names the column and the kind of value.
+
+No message and no ledger detail quotes a cell: a cell is described by
+:func:`outcomes.redact.describe_value` (``'an email address'``, ``'a 10-digit number'``,
+``'text of 15 characters (2 words)'``); only labels from a fixed answer key (the instrument's
+responses, the value labels of the file or the config) are shown as they are.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from outcomes.config import Cohort, Outcome, Source, expand_columns
 from outcomes.errors import ExportError
 from outcomes.ingest.rawtable import RawTable
 from outcomes.instruments.registry import normalize_label
+from outcomes.redact import describe_value
 
 log = logging.getLogger(__name__)
 
@@ -240,8 +246,11 @@ def map_rows(
         ``cluster``, one per covariate (float for numeric, string for categorical and for
         coarsened dates), and one per item named ``{outcome}_{item}`` (float; NaN missing).
     quarantine : Series
-        Row number -> ``"<column>=<value>"`` for rows holding a number outside a numeric
-        instrument's range; those rows are to be excluded as ``out_of_range``.
+        Row number -> ``"<column>: a number outside <lo>-<hi> (<kind of value>, above the
+        range)"`` (e.g. ``"gpa: a number outside 0-4 (a 10-digit number, above the range)"``)
+        for rows holding a number outside a numeric instrument's range; those rows are to be
+        excluded as ``out_of_range``. The value itself is never written
+        (:func:`outcomes.redact.describe_value`).
     """
     mapped = pd.DataFrame(index=rows)
     missing = {normalize_label(v) for v in cohort.missing_values}
@@ -278,13 +287,29 @@ def map_rows(
                 values = _grade_points(raw, cells, outcome, missing)
                 lo, hi = outcome.instrument.range
                 out = values.lt(lo) | values.gt(hi)
-                details = column + "=" + cells[out].astype(str)
-                details = details.astype(object)
+                details = _out_of_range_details(cells, values, out, lo, hi)
                 quarantine = pd.concat([quarantine, details[~details.index.isin(quarantine.index)]])
                 mapped[item_name] = values.where(~out)
             else:
                 mapped[item_name] = _item_values(raw, cells, outcome, missing)
     return mapped, quarantine.sort_index()
+
+
+def _out_of_range_details(
+    cells: pd.Series, values: pd.Series, out: pd.Series, lo: float, hi: float
+) -> pd.Series:
+    """Ledger detail of each out-of-range cell: the column and the kind of value, not the
+    value (described once per distinct answer)."""
+    bounds = f"{lo:g}-{hi:g}" if lo >= 0 else f"{lo:g} to {hi:g}"
+    flagged = cells[out.to_numpy()]
+    above = values[out.to_numpy()].gt(hi).to_numpy()
+    kinds = {c: describe_value(c) for c in pd.unique(flagged.astype(object))}
+    details = [
+        f"{cells.name}: a number outside {bounds} ({kinds[c]}, {'above' if a else 'below'} "
+        "the range)"
+        for c, a in zip(flagged.astype(object), above, strict=True)
+    ]
+    return pd.Series(details, index=flagged.index, dtype=object)
 
 
 def _blank(cells: pd.Series, missing: set[str]) -> pd.Series:
@@ -293,17 +318,30 @@ def _blank(cells: pd.Series, missing: set[str]) -> pd.Series:
     return categories.eq("") | categories.map(normalize_label).isin(missing)
 
 
-def _refuse(raw: RawTable, cells: pd.Series, bad_categories, problem: str, expected: str):
-    """Stop at the first cell whose answer is flagged, naming its file line and column."""
+def _refuse(
+    raw: RawTable,
+    cells: pd.Series,
+    bad_categories,
+    problem: str,
+    expected: str,
+    allowed: set[str] = frozenset(),
+):
+    """Stop at the first cell whose answer is flagged, naming its file line and column.
+
+    The cell is described, not quoted (:func:`outcomes.redact.describe_value`); it is shown
+    only when it is one of the ``allowed`` labels of a fixed answer key or a value label of
+    the column (from the file or the config).
+    """
     if bad_categories.any():
         row = _first_row(cells, bad_categories)
+        labels = set(raw.value_labels.get(cells.name, {}).values()) | set(allowed)
         raise ExportError(
             problem,
             file=raw.path,
             row=raw.line_of(row),
             column=cells.name,
             expected=expected,
-            found=repr(cells[row]),
+            found=describe_value(cells[row], allowed=labels),
         )
 
 
@@ -313,13 +351,28 @@ def _text(cells: pd.Series, missing: set[str]) -> pd.Series:
 
 
 def numeric_values(raw: RawTable, cells: pd.Series, missing: set[str] = frozenset()) -> pd.Series:
-    """Numbers of a :func:`labelled` column; blank and declared missing -> NaN; any other text
-    stops with the file, row and column."""
+    """Numbers of a :func:`labelled` column; blank and declared missing -> NaN.
+
+    Any other text (``"nan"`` included) stops with the file, row and column, as does a
+    non-finite number (``inf``, ``-inf``, ``Infinity``, or a number too large for a float,
+    such as ``1e400``): the analysis needs finite numbers.
+    """
     categories = pd.Series(cells.cat.categories, dtype=object)
     blank = _blank(cells, missing)
-    number = pd.to_numeric(categories.where(~blank, None), errors="coerce")
+    number = pd.to_numeric(categories.where(~blank, None), errors="coerce").astype(float)
     _refuse(raw, cells, number.isna() & ~blank, "a text value in a numeric column", "a number")
-    return _per_category(cells, number.astype(float))
+    _refuse_non_finite(raw, cells, number)
+    return _per_category(cells, number)
+
+
+def _refuse_non_finite(raw: RawTable, cells: pd.Series, number: pd.Series) -> None:
+    _refuse(
+        raw,
+        cells,
+        np.isinf(number.to_numpy(dtype=float)),
+        "a non-finite number in a numeric column",
+        "a finite number (not inf, -inf or Infinity)",
+    )
 
 
 def _coarse_dates(raw: RawTable, cells: pd.Series, missing: set[str], coarsen: str):
@@ -356,8 +409,11 @@ def _grade_points(raw: RawTable, cells: pd.Series, outcome: Outcome, missing: se
     categories = pd.Series(cells.cat.categories, dtype=object)
     blank = _blank(cells, missing)
     if outcome.grade_format == "percent":
-        percent = pd.to_numeric(categories.where(~blank, None), errors="coerce")
-        bad = (percent.isna() | percent.lt(0) | percent.gt(100)) & ~blank
+        percent = pd.to_numeric(categories.where(~blank, None), errors="coerce").astype(float)
+        _refuse(raw, cells, percent.isna() & ~blank, "a text value in a numeric column",
+                "a number from 0 to 100")  # fmt: skip
+        _refuse_non_finite(raw, cells, percent)
+        bad = (percent.lt(0) | percent.gt(100)) & ~blank
         _refuse(raw, cells, bad, "a percentage grade outside 0-100", "a number from 0 to 100")
         letters = percent.map(
             lambda p: (
@@ -370,7 +426,8 @@ def _grade_points(raw: RawTable, cells: pd.Series, outcome: Outcome, missing: se
         letters = categories.str.strip().str.upper().where(~blank, None)
     values = letters.map(points)
     expected = f"one of {list(points)}" if outcome.grade_format == "letter" else "0-100"
-    _refuse(raw, cells, values.isna() & ~blank, "a grade that is not in the table", expected)
+    _refuse(raw, cells, values.isna() & ~blank, "a grade that is not in the table", expected,
+            set(points))  # fmt: skip
     return _per_category(cells, values.astype(float))
 
 
@@ -387,5 +444,6 @@ def _item_values(raw: RawTable, cells: pd.Series, outcome: Outcome, missing: set
         f"one of {list(outcome.instrument.responses)}, blank, or a declared missing value "
         "(missing_values in the cohort config); numeric codes need labels (value_labels in "
         "the source config)",
+        set(outcome.instrument.responses),
     )
     return _per_category(cells, values).astype(float)

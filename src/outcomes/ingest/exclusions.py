@@ -15,7 +15,8 @@ Each row gets at most one reason code, the first that applies in this order:
 ``speeder``            Duration (in seconds) below ``exclude.min_duration_s``
 ``duplicate``          another response of the same id in the same wave was kept
 ``out_of_range``       (after mapping) a number outside a numeric instrument's range; the
-                       ledger's ``detail`` names the cell
+                       ledger's ``detail`` names the column and the kind of value, never
+                       the value (``gpa: a number outside 0-4 (a 10-digit number, ...)``)
 ``unmapped_wave``      (multi-wave files) the wave column holds a value mapped to no wave
 =====================  ===============================================================
 

@@ -36,6 +36,7 @@ import pyarrow.csv as pacsv
 from outcomes.errors import ExportError
 from outcomes.ingest.detect import decode_text
 from outcomes.ingest.rawtable import RawTable
+from outcomes.redact import describe_value, redact_message
 
 #: Legacy metadata labels (row 2 of a legacy export, under ``V1`` ... ``V10``) -> the current
 #: column name (domain reference 1.1.1 and 1.1.2).
@@ -139,7 +140,7 @@ def read_qualtrics(path: str | Path, *, encoding: str | None = None) -> RawTable
             row=3,
             column=first_cell or "#1",
             expected='{"ImportId": "..."} in row 3, or "V1" as the first column id',
-            found=repr(records[2][0][:80]),
+            found=_row3_cell(records[2][0]),
         )
     if len(records) < header_rows:
         raise ExportError(
@@ -162,7 +163,7 @@ def read_qualtrics(path: str | Path, *, encoding: str | None = None) -> RawTable
                     row=3,
                     column=name or f"#{position + 1}",
                     expected='{"ImportId": "..."}',
-                    found=repr(cell[:80]),
+                    found=_row3_cell(cell),
                 )
             import_ids[name] = import_id
         names = ids
@@ -190,6 +191,20 @@ def _import_id(cell: str) -> str | None:
     if not isinstance(parsed, dict) or not isinstance(parsed.get("ImportId"), str):
         return None
     return parsed["ImportId"]
+
+
+def _row3_cell(cell: str) -> str:
+    """A row-3 cell that is not ImportId JSON, described: in a file that is not a Qualtrics
+    export, row 3 is a data row and may hold anything a respondent typed."""
+    try:
+        parsed = json.loads(cell)
+    except ValueError:
+        return describe_value(cell)
+    if isinstance(parsed, dict) and "ImportId" in parsed:
+        return 'JSON whose "ImportId" is not text'
+    if isinstance(parsed, dict):
+        return 'JSON without an "ImportId" key'
+    return describe_value(cell)
 
 
 def _legacy_names(ids: list[str], labels: list[str]) -> tuple[list[str], dict[str, str]]:
@@ -457,7 +472,7 @@ class DelimitedSource:
                     row=header_rows + row,
                     column=f"#{n + 1}",
                     expected=f"{n} fields, or an empty field after them (a trailing delimiter)",
-                    found=repr(values[n].iloc[row - 1][:80]),
+                    found=describe_value(values[n].iloc[row - 1]),
                 )
             values = values.drop(columns=n)
         values.columns = names
@@ -524,7 +539,7 @@ class DelimitedSource:
             "the data rows cannot be parsed",
             file=self.path,
             expected=f"{width} fields per row",
-            found=str(exc)[:200],
+            found=redact_message(exc),
         )
 
     def _bad_row(self, header_rows: int, width: int, n: int) -> ExportError | None:

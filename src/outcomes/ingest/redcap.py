@@ -31,6 +31,7 @@ import pandas as pd
 from outcomes.errors import ExportError
 from outcomes.ingest.detect import decode_text
 from outcomes.ingest.rawtable import RawTable
+from outcomes.redact import redact_message
 from outcomes.tables import file_sha256
 
 log = logging.getLogger(__name__)
@@ -522,7 +523,9 @@ def _malformed(text: str, path: Path, delimiter: str, message: str, what: str) -
             expected=f"{count.group(1)} fields, as in the header",
             found=f"{count.group(3)} fields",
         )
-    return ExportError(f"the {what} is not a readable CSV file", file=path, found=message)
+    return ExportError(
+        f"the {what} is not a readable CSV file", file=path, found=redact_message(message)
+    )
 
 
 # --- dictionary -> RawTable metadata ------------------------------------------------------

@@ -19,6 +19,7 @@ import pyreadstat
 from outcomes.errors import ExportError
 from outcomes.ingest.rawtable import RawTable
 from outcomes.ingest.tabular import cell_text
+from outcomes.redact import redact_message
 from outcomes.tables import file_sha256
 
 
@@ -96,7 +97,7 @@ def read_spss(path: str | Path) -> SpssTable:
             "cannot read the file as an SPSS system file",
             file=path,
             expected="an SPSS .sav or .zsav file",
-            found=f"{type(exc).__name__}: {exc}",
+            found=f"{type(exc).__name__}: {redact_message(exc)}",
         ) from None
 
     names = [str(c) for c in frame.columns]

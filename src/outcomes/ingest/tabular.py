@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 from outcomes.errors import ExportError
 from outcomes.ingest.detect import decode_text
 from outcomes.ingest.rawtable import RawTable
+from outcomes.redact import redact_message
 from outcomes.tables import file_sha256
 
 #: Delimiters :func:`read_delimited` considers, in order of preference on a tie.
@@ -247,7 +248,7 @@ def read_excel(path: str | Path, *, sheet: str | None = None) -> RawTable:
             "cannot read the file as an Excel workbook",
             file=path,
             expected="an .xlsx workbook (Office Open XML; .xls is not read)",
-            found=f"{type(exc).__name__}: {exc}",
+            found=f"{type(exc).__name__}: {redact_message(exc)}",
         ) from None
     if frame.empty:
         raise ExportError(
@@ -293,7 +294,7 @@ def read_parquet_export(path: str | Path) -> RawTable:
             "cannot read the file as Parquet",
             file=path,
             expected="a Parquet file",
-            found=f"{type(exc).__name__}: {exc}",
+            found=f"{type(exc).__name__}: {redact_message(exc)}",
         ) from None
     if table.num_columns == 0:
         raise ExportError("the Parquet file has no columns", file=path, expected="columns")
