@@ -149,8 +149,10 @@ def _print_table(table, fmt: str) -> None:
     if fmt == "json":
         records = table.replace({np.nan: None}).to_dict(orient="records")
         print(json.dumps(records, indent=2, default=float))
-    elif fmt == "csv":
-        print(table.to_csv(index=False, float_format="%.10g"), end="")
+    elif fmt == "csv":  # for spreadsheets: formula-like text neutralized (outcomes.tables)
+        from outcomes.tables import neutralize_formulas
+
+        print(neutralize_formulas(table).to_csv(index=False, float_format="%.10g"), end="")
     else:
         print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
 

@@ -19,7 +19,8 @@ def build_ledger(
 ) -> pd.DataFrame:
     """Ledger rows for one source: ``source``, ``row_number``, ``wave``, ``respondent_id``
     (pseudonym or None), ``disposition`` (``analysed`` or a reason code), ``detail`` (for
-    ``out_of_range``: the quarantined cell, ``column=value``)."""
+    ``out_of_range``: the quarantined cell's column and the kind of value, e.g.
+    ``gpa: a number outside 0-4 (a decimal number, above the range)``, never the value)."""
     detail = details.reindex(row_numbers).to_numpy(dtype=object) if details is not None else None
     return pd.DataFrame(
         {

@@ -11,6 +11,7 @@ import pandas as pd
 
 from outcomes.errors import OutcomesError
 from outcomes.instruments.registry import Instrument
+from outcomes.redact import describe_value
 
 
 def reverse_key(values: pd.Series | np.ndarray, instrument: Instrument):
@@ -111,7 +112,7 @@ def _check_range(values: pd.DataFrame, bounds: tuple[float, float], instrument: 
             row=None,
             column=str(values.columns[col_pos]),
             expected=f"{lo:g} to {hi:g}",
-            found=f"{values.iat[row_pos, col_pos]:g} (record {values.index[row_pos]!r})",
+            found=f"{describe_value(values.iat[row_pos, col_pos])} (row position {row_pos + 1})",
         )
 
 
