@@ -220,3 +220,28 @@ def test_ids_in_another_format_at_a_later_wave_stop_the_score_stage(tmp_path):
     assert "0 of 100 (0%)" in info.value.found
     relaxed = cohort_from_dict({**config_of(), "min_linked_share": 0})
     assert len(score_cohort(relaxed, paths)["scores"]) > 100
+
+
+def test_a_source_outside_the_project_is_refused_without_reading_it(demo_raw, tmp_path, capsys):
+    from outcomes.config import check_paths, settings_from_dict
+
+    raw = copy.deepcopy(demo_raw)
+    raw["sources"][1]["path"] = "../../etc/passwd"
+    cohort = cohort_from_dict(raw)
+    settings = settings_from_dict({"cohorts": ["demo"]})
+    with pytest.raises(ConfigError, match="outside the project folder") as info:
+        check_paths(cohort, settings, root=ROOT)
+    assert info.value.column == "sources.1.path" and "root:" not in str(info.value)
+    # A data root the settings declare is allowed (e.g. an encrypted drive).
+    raw["sources"][1]["path"] = str(tmp_path / "followup.csv")
+    check_paths(cohort_from_dict(raw), settings_from_dict(
+        {"cohorts": ["demo"], "data_roots": [str(tmp_path)]}), root=ROOT)  # fmt: skip
+    # outcomes validate says so in one message.
+    raw["sources"][1]["path"] = "../../etc/passwd"
+    (tmp_path / "cohorts").mkdir()
+    (tmp_path / "cohorts/demo.yaml").write_text(yaml.safe_dump(raw))
+    config = {"cohorts": ["demo"], "cohort_dir": str(tmp_path / "cohorts")}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    assert main(["validate", "--config", str(tmp_path / "config.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "outside the project folder" in err and "root:x:0:0" not in err

@@ -64,11 +64,12 @@ def _simulate_study(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from outcomes.config import load_cohort, load_settings
+    from outcomes.config import check_paths, load_cohort, load_settings
 
     settings = load_settings(args.config)
     for name in settings.cohorts:
         cohort = load_cohort(settings.cohort_path(name))
+        check_paths(cohort, settings)
         print(f"{name}: {len(cohort.sources)} sources, {len(cohort.outcomes)} outcomes - ok")
     return 0
 
@@ -206,7 +207,7 @@ def _run(args: argparse.Namespace) -> int:
     """
     import time
 
-    from outcomes.config import check_sources, load_cohort, load_settings
+    from outcomes.config import check_paths, check_sources, load_cohort, load_settings
 
     if not Path("Snakefile").is_file():
         raise OutcomesError(
@@ -216,7 +217,9 @@ def _run(args: argparse.Namespace) -> int:
         )
     settings = load_settings(args.config)
     for name in settings.cohorts:
-        check_sources(load_cohort(settings.cohort_path(name)))
+        cohort = load_cohort(settings.cohort_path(name))
+        check_sources(cohort)
+        check_paths(cohort, settings)
     local = Path(sys.executable).with_name("snakemake")
     snakemake = str(local) if local.is_file() else shutil.which("snakemake") or "snakemake"
     base = [snakemake, "--cores", str(args.cores), "--configfile", args.config]

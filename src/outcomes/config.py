@@ -51,6 +51,7 @@ class Settings:
     multiplicity_family: str = "domain"
     min_alpha: float = 0.7
     path: str | None = None
+    data_roots: tuple[str, ...] = ()
 
     def cohort_path(self, name: str) -> Path:
         return Path(self.cohort_dir) / f"{name}.yaml"
@@ -265,6 +266,7 @@ def settings_from_dict(data: dict, path: str | None = None) -> Settings:
         multiplicity_family=data["multiplicity_family"],
         min_alpha=data["min_alpha"],
         path=path,
+        data_roots=tuple(data["data_roots"]),
     )
 
 
@@ -296,6 +298,25 @@ def load_cohort(path: str | Path) -> Cohort:
     cohort = cohort_from_dict(_read_yaml(path), path=str(path))
     check_sources(cohort)
     return cohort
+
+
+def check_paths(cohort: Cohort, settings: Settings, root: str | Path | None = None) -> None:
+    """Raise :class:`ConfigError` when a source lies outside the project folder (``root``,
+    default the current folder) and outside ``settings.data_roots``. Nothing is read: a
+    path such as ``../../etc/passwd`` is refused before any file is opened."""
+    root = Path.cwd() if root is None else Path(root)
+    allowed = [root.resolve(), *(Path(r).expanduser().resolve() for r in settings.data_roots)]
+    for i, source in enumerate(cohort.sources):
+        path = (root / Path(source.path).expanduser()).resolve()
+        if not any(path.is_relative_to(folder) for folder in allowed):
+            raise ConfigError(
+                "a source lies outside the project folder and the data roots",
+                file=cohort.path,
+                column=f"sources.{i}.path",
+                expected=f"a file inside {root.resolve()} or one of data_roots in the settings "
+                f"({list(settings.data_roots) or 'none set'})",
+                found=source.path,
+            )
 
 
 def check_sources(cohort: Cohort) -> None:

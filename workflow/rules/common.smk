@@ -2,11 +2,13 @@
 # the CLI and the Python API), wildcard constraints, and the code fingerprint that makes
 # Snakemake rerun a stage when the library changes.
 
-from outcomes.config import settings_from_dict, load_cohort
+from outcomes.config import check_paths, settings_from_dict, load_cohort
 from outcomes.workflow import code_fingerprint
 
 SETTINGS = settings_from_dict(config, path="config/config.yaml")
 COHORTS = {name: load_cohort(SETTINGS.cohort_path(name)) for name in SETTINGS.cohorts}
+for _cohort in COHORTS.values():
+    check_paths(_cohort, SETTINGS)
 CODE = code_fingerprint()
 
 
