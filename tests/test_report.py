@@ -140,3 +140,23 @@ def test_attrition_rows_hide_a_small_number_lost_by_subtraction():
     shown = _attrition_rows(pd.DataFrame(rows), 10)
     assert shown[0]["participant"] == "* of 124"
     assert shown[1]["participant"] == "105 of 124"
+
+
+def test_a_failed_report_write_leaves_no_temporary_file(tmp_path, monkeypatch):
+    # A full disk while writing report.html: the error surfaces, and neither the report nor
+    # its temporary file is left behind.
+    from pathlib import Path
+
+    import outcomes.report.render as render
+
+    monkeypatch.setattr(render, "render_report", lambda *a, **k: "<html></html>")
+    monkeypatch.setattr(render.pd, "read_parquet", lambda *a, **k: pd.DataFrame())
+
+    def full_disk(self, *args, **kwargs):
+        Path.write_bytes(self, b"partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", full_disk)
+    with pytest.raises(OSError, match="No space"):
+        render.report_cohort(tmp_path, None, None, tmp_path / "out" / "report.html")
+    assert not list((tmp_path / "out").iterdir())

@@ -437,6 +437,9 @@ def report_cohort(
     out_html = Path(out_html)
     out_html.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_html.with_name(f".{out_html.name}.{os.getpid()}.tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(out_html)
+    try:  # a full disk or a kill leaves neither a half report nor the temporary file
+        tmp.write_text(html, encoding="utf-8")
+        tmp.replace(out_html)
+    finally:
+        tmp.unlink(missing_ok=True)
     return out_html
