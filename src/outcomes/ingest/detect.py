@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import logging
+import re
 from pathlib import Path
 
 from outcomes.errors import ExportError
@@ -21,8 +22,9 @@ def decode_text(data: bytes, path: str | Path, encoding: str | None = None) -> s
     Raises
     ------
     ExportError
-        For an unknown encoding name, bytes that do not decode with the explicit encoding, or
-        binary content (NUL bytes outside UTF-16).
+        For an unknown encoding name, bytes that do not decode with the explicit encoding,
+        binary content (NUL bytes outside UTF-16, near the start or on any later line), or a
+        file that mixes valid UTF-8 with bytes that are not UTF-8 (naming the first bad line).
     """
     if encoding is not None:
         try:
@@ -51,13 +53,46 @@ def decode_text(data: bytes, path: str | Path, encoding: str | None = None) -> s
             expected="a text export (CSV/TSV) in UTF-8, UTF-16 or Latin-1",
             found="NUL bytes near the start (is it an .xlsx, .sav or .parquet file?)",
         )
+    nul = data.find(b"\x00")
+    if nul >= 0:  # a NUL later in a text file: a damaged or concatenated export
+        raise ExportError(
+            "the file holds a NUL byte (a damaged export?)",
+            file=path,
+            row=data[:nul].count(b"\n") + 1,
+            expected="text without NUL bytes (export the survey again)",
+            found=f"a NUL byte at offset {nul}",
+        )
     try:
         return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as exc:
+        if _has_utf8_sequences(data):
+            # Valid UTF-8 beside bytes that are not: two encodings in one file (rows pasted
+            # from another program). Reading it either way would garble one part silently.
+            line = data[: exc.start].count(b"\n") + 1
+            raise ExportError(
+                "the file mixes UTF-8 with another encoding",
+                file=path,
+                row=line,
+                expected="one encoding for the whole file (save it again as UTF-8), or "
+                "encoding: in the source config to read it as that one",
+                found=f"byte {data[exc.start]:#04x} at offset {exc.start}, which is not "
+                "UTF-8, in a file that is otherwise UTF-8",
+            ) from None
         log.warning("%s is not UTF-8; read as Windows-1252 (Latin-1)", Path(path).name)
         return (
             data.decode("cp1252", errors="strict") if _cp1252_ok(data) else data.decode("latin-1")
         )
+
+
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
+
+def _has_utf8_sequences(data: bytes) -> bool:
+    """Whether ``data`` holds at least one well-formed multi-byte UTF-8 character (a genuine
+    Windows-1252 file almost never does: its accented letters are single bytes)."""
+    return _UTF8_MULTIBYTE.search(data) is not None
 
 
 def _cp1252_ok(data: bytes) -> bool:
