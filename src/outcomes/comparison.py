@@ -31,6 +31,7 @@ from outcomes.options import (
     SEChoice,
     check_option,
 )
+from outcomes.redact import label_values
 
 #: Columns of :func:`compare`'s rows: those of ``estimates.csv`` that apply to one table.
 COMPARE_COLUMNS = [c for c in ROW_COLUMNS if c not in ("label", "domain", "instrument")]
@@ -62,7 +63,8 @@ def with_groups(
         raise OutcomesError(
             "no row has the participant value",
             column=group,
-            expected=f"one of the values in the column: {sorted(in_data)[:20]}",
+            expected="one of the values of the column: "
+            + label_values(values[data[group].notna()]),
             found=f"treated = {sorted(treated)}",
         )
     if comparison is None:
@@ -71,6 +73,14 @@ def with_groups(
         comparison = {str(v) for v in ([comparison] if isinstance(comparison, str) else comparison)}
         is_comparison = values.isin(comparison)
     keep = values.isin(treated) | is_comparison
+    if not is_comparison.any():
+        raise OutcomesError(
+            "no row is in the comparison group: there is nothing to compare with",
+            column=group,
+            expected="rows with another value than the participant one(s)"
+            + (f", one of {sorted(comparison)}" if comparison else ""),
+            found=f"values: {label_values(values[data[group].notna()])}",
+        )
     framed = data.loc[keep].copy()
     framed["group"] = values[keep].map(lambda v: "participant" if v in treated else "comparison")
     return framed

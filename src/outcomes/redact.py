@@ -23,7 +23,7 @@ import re
 from collections.abc import Collection
 from decimal import Decimal
 
-__all__ = ["describe_value", "redact_message"]
+__all__ = ["describe_value", "label_values", "redact_message"]
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
 _EMAIL_IN = re.compile(r"[^@\s'\"<>()\[\],;]+@[^@\s'\"<>()\[\],;]+\.[A-Za-z]{2,}")
@@ -108,6 +108,33 @@ def describe_value(value: object, *, allowed: Collection[str] | None = None) -> 
     if allowed and text is not None and text.strip():
         description += _resemblance(text, allowed)
     return description
+
+
+def label_values(values, *, min_count: int = 10, limit: int = 20) -> str:
+    """The distinct values of a column, for a message, without exposing anyone: a value is
+    shown (with its count) only when it stands on ``min_count`` rows or more and looks like an
+    answer label (at most 30 characters, no ``@``, no run of four digits); the others are
+    counted, not shown.
+
+    >>> label_values(["Yes"] * 12 + ["No"] * 10 + ["jane@x.org"])
+    "'Yes' (12 rows), 'No' (10 rows) and 1 other value"
+    """
+    import pandas as pd
+
+    counts = pd.Series(values, dtype=object).dropna().astype(str).str.strip()
+    counts = counts[counts != ""].value_counts()
+    shown = [
+        f"{value!r} ({n} rows)"
+        for value, n in counts.items()
+        if n >= min_count and len(value) <= 30 and not re.search(r"@|\d{4,}", value)
+    ][:limit]
+    hidden = len(counts) - len(shown)
+    text = ", ".join(shown) if shown else "no value on ten rows or more"
+    if hidden and shown:
+        text += f" and {hidden} other value{'s' if hidden > 1 else ''}"
+    elif hidden:
+        text += f" ({hidden} distinct value{'s' if hidden > 1 else ''})"
+    return text
 
 
 def redact_message(message: object, *, limit: int = 200) -> str:

@@ -14,9 +14,13 @@ import pandas as pd
 
 from outcomes.analysis import causal
 from outcomes.analysis.effect_sizes import cox_index, hedges_g, improvement_index, pooled_sd
-from outcomes.analysis.estimators import ancova, unadjusted
+from outcomes.analysis.estimators import ancova, no_inference, unadjusted
 from outcomes.analysis.multiplicity import adjust_pvalues
-from outcomes.analysis.propensity import fit_propensity, trim_to_common_support
+from outcomes.analysis.propensity import (
+    covariate_columns,
+    fit_propensity,
+    trim_to_common_support,
+)
 from outcomes.analysis.sensitivity import evalue_smd, plausibility_warning
 from outcomes.errors import OutcomesError
 from outcomes.options import (
@@ -34,6 +38,7 @@ from outcomes.options import (
     Trim,
     check_option,
 )
+from outcomes.redact import describe_value
 
 #: The columns of one estimate row (``estimates.csv`` adds ``cohort`` and ``wave``).
 ROW_COLUMNS = [
@@ -42,7 +47,7 @@ ROW_COLUMNS = [
     "p_adjust_method", "hedges_g", "g_se", "g_ci_low", "g_ci_high", "improvement_index",
     "n_participants", "n_comparison", "mean_participants", "mean_comparison", "sd_pooled",
     "direction", "favours", "se_type", "n_clusters", "covariates", "evalue", "evalue_ci",
-    "plausibility_warning", "outcome_type", "odds_ratio", "risk_ratio", "cox_index",
+    "plausibility_warning", "outcome_type", "odds_ratio", "risk_ratio", "cox_index", "note",
 ]  # fmt: skip
 
 
@@ -157,10 +162,19 @@ def estimate_outcome(
     ``did``: difference in mean changes from ``baseline``. Standard errors: see
     :func:`resolve_se`; ``se_type`` names what was used.
     """
+    check_usable(panel, outcome, plan)
     cluster, kind = resolve_se(panel, plan)
     rows = []
     for method in plan.methods:
-        fit, terms = _fit(panel, method, outcome, plan, cluster, kind)
+        try:
+            fit, terms = _fit(panel, method, outcome, plan, cluster, kind)
+        except (np.linalg.LinAlgError, FloatingPointError) as exc:
+            # A singular design for this method (e.g. a covariate constant in one group):
+            # a row that says so, not a traceback.
+            fit = unadjusted(panel, outcome.name, alpha=plan.alpha) | no_inference()
+            fit |= {"se_type": "none", "note": "could not be estimated: the data are singular "
+                    f"for this method ({type(exc).__name__})"}  # fmt: skip
+            terms = []
         row = effect_row(fit, direction=outcome.direction, alpha=plan.alpha)
         row |= sensitivity_columns(row, self_reported=outcome.self_reported, design=plan.design)
         row |= binary_row(row) if outcome.binary else {"outcome_type": "continuous"}
@@ -174,9 +188,84 @@ def estimate_outcome(
                 "estimand": fit.get("estimand", plan.estimand),
                 **row,
                 "covariates": " + ".join(terms),
+                "note": fit.get("note") or _note(fit, row),
             }
         )
     return pd.DataFrame(rows).reindex(columns=ROW_COLUMNS)
+
+
+def _note(fit: dict, row: dict) -> str | None:
+    """Why a row has no estimate (None when it has one)."""
+    if np.isfinite(row["estimate"]) and np.isfinite(row["std_error"]):
+        return None
+    n = row["n_participants"] + row["n_comparison"]
+    if n == 0:
+        return "no student has every value this method needs"
+    if min(row["n_participants"], row["n_comparison"]) < 2:
+        return "fewer than two students in a group have every value this method needs"
+    return "too few students with every value this method needs to estimate it"
+
+
+#: Largest absolute value analysed; beyond it sums of squares overflow double precision.
+MAX_ABS_VALUE = 1e100
+
+
+def check_usable(panel: pd.DataFrame, outcome: OutcomeSpec, plan: EstimationPlan) -> None:
+    """Stop with a clear message on columns no estimator can use: an outcome or baseline that
+    is not numeric, a non-finite value (inf) in the outcome, its baseline or a numeric
+    covariate, values too large for double precision, or text among the numbers of a
+    covariate (which would silently make it categorical). No value is echoed."""
+    for column, what in ((outcome.name, "the outcome"), (outcome.baseline, "the baseline")):
+        if column is None or column not in panel:
+            continue
+        values = panel[column]
+        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            numbers = pd.to_numeric(values, errors="coerce")
+            text = values[numbers.isna() & values.notna()]
+            raise OutcomesError(
+                f"{what} is not numeric",
+                column=column,
+                expected="numbers (scores, 0/1 for a yes/no outcome); blank for missing",
+                found=f"{len(text)} text cells, e.g. {describe_value(text.iloc[0])}"
+                if len(text) else f"values of type {values.dtype}",
+            )  # fmt: skip
+        _check_finite(values, column, what)
+    variables = covariate_columns(panel, [t for t in plan.covariates if t])
+    for column in variables:
+        values = panel[column]
+        if pd.api.types.is_bool_dtype(values):
+            continue
+        if pd.api.types.is_numeric_dtype(values):
+            _check_finite(values, column, "a covariate")
+            continue
+        present = values[values.notna() & (values.astype(str).str.strip() != "")]
+        numbers = pd.to_numeric(present, errors="coerce")
+        if len(present) and numbers.notna().mean() >= 0.8 and numbers.isna().any():
+            text = present[numbers.isna()]
+            raise OutcomesError(
+                "text among the numbers of a covariate (it would be taken as categories)",
+                column=column,
+                expected="numbers only, blank for missing; or C(column) to use categories",
+                found=f"{len(text)} text cells, e.g. {describe_value(text.iloc[0])}",
+            )
+
+
+def _check_finite(values: pd.Series, column: str, what: str) -> None:
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    if np.isinf(numbers).any():
+        raise OutcomesError(
+            f"{what} holds an infinite value",
+            column=column,
+            expected="finite numbers; blank for missing",
+            found=f"{int(np.isinf(numbers).sum())} infinite values",
+        )
+    if np.nanmax(np.abs(numbers), initial=0) > MAX_ABS_VALUE:
+        raise OutcomesError(
+            f"{what} holds values too large to analyse",
+            column=column,
+            expected=f"values below {MAX_ABS_VALUE:g} in size (rescale the column)",
+            found=f"{int((np.abs(numbers) > MAX_ABS_VALUE).sum())} such values",
+        )
 
 
 def _fit(panel, method, outcome, plan, cluster, kind) -> tuple[dict, list[str]]:
@@ -187,8 +276,22 @@ def _fit(panel, method, outcome, plan, cluster, kind) -> tuple[dict, list[str]]:
     if min((observed == g).sum() for g in ("participant", "comparison")) < 2:
         # Too few students to estimate anything (an empty wave, a group nobody answered in):
         # a row of counts without inference, never an estimator on an empty sample.
-        fit = unadjusted(panel, name, alpha=alpha) if name in panel else _empty_fit()
-        return fit | {"se_type": "none", "estimand": plan.estimand}, terms
+        note = ("no student has a value of the outcome" if observed.empty else
+                "fewer than two students in a group have a value of the outcome")  # fmt: skip
+        return _counts_only(panel, name, plan, note), terms
+    if panel.loc[panel[name].notna(), name].nunique() < 2:
+        note = "the outcome has the same value for every student: there is nothing to compare"
+        return _counts_only(panel, name, plan, note), terms
+    needed = [name, *covariate_columns(panel, terms)]
+    needed += [cluster] if cluster else []
+    complete = panel.loc[panel[needed].notna().all(axis=1), "group"]
+    if method != "unadjusted" and min((complete == g).sum() for g in GROUPS) < 2:
+        note = (
+            "no student has every value this method needs"
+            if complete.empty
+            else "fewer than two students in a group have every value this method needs"
+        )
+        return _counts_only(panel.loc[complete.index], name, plan, note), terms
     if method == "unadjusted":
         return unadjusted(panel, name, alpha=alpha, se=kind or "welch", cluster=cluster), []
     if method == "ancova":
@@ -223,10 +326,21 @@ def _fit(panel, method, outcome, plan, cluster, kind) -> tuple[dict, list[str]]:
     return estimator(data, name, estimand=plan.estimand, **kwargs), terms
 
 
-def _empty_fit() -> dict:
-    keys = ("estimate", "std_error", "df", "ci_low", "ci_high", "p_value", "mean_participants",
-            "mean_comparison", "sd_participants", "sd_comparison", "n_clusters")  # fmt: skip
-    return dict.fromkeys(keys, np.nan) | {"n_participants": 0, "n_comparison": 0}
+GROUPS = ("participant", "comparison")
+
+
+def _counts_only(panel: pd.DataFrame, name: str, plan: EstimationPlan, note: str) -> dict:
+    """A result with the sample's counts and means but no inference, and the reason."""
+    if name in panel:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            fit = unadjusted(panel, name, alpha=plan.alpha) | no_inference()
+    else:
+        keys = ("estimate", "std_error", "df", "ci_low", "ci_high", "p_value",
+                "mean_participants", "mean_comparison", "sd_participants",
+                "sd_comparison")  # fmt: skip
+        fit = dict.fromkeys(keys, np.nan) | {"n_participants": 0, "n_comparison": 0}
+    return fit | {"se_type": "none", "estimand": plan.estimand, "n_clusters": np.nan,
+                  "note": note}  # fmt: skip
 
 
 def common_support(panel: pd.DataFrame, terms: list[str]) -> pd.Index:
@@ -262,6 +376,7 @@ def effect_row(fit: dict, *, direction: str, alpha: float = 0.05) -> dict:
         if n_p > 1 and n_c > 1
         else np.nan
     )
+    sd = sd if sd > 0 else np.nan  # no spread: no standardized effect
     g = hedges_g(fit["estimate"], sd, n_p, n_c, alpha=alpha)
     sign = 1 if direction == "higher_is_better" else -1
     return {

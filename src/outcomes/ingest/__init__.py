@@ -7,7 +7,6 @@ the Python API alike.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -263,23 +262,16 @@ def _check_group_values(raw: RawTable, cohort: Cohort, columns, wave: str) -> No
     if columns.group is None or not cohort.group_required(wave) or raw.values.empty:
         return
     from outcomes.ingest.codebook import labelled
+    from outcomes.redact import label_values
 
     group = labelled(raw, columns.group)
     configured = [*cohort.participant_values, *cohort.comparison_values]
     if group.isin(configured).any():
         return
-    counts = group.astype(object).value_counts()
-    shown = [
-        f"{value!r} ({n} rows)"
-        for value, n in counts.items()
-        if value and n >= 10 and len(value) <= 30 and not re.search(r"@|\d{4,}", value)
-    ]
-    hidden = len(counts) - len(shown)
-    folded = {str(v).strip().casefold(): v for v in counts.index if v}
+    found = label_values(group.astype(object), min_count=10)
+    folded = {str(v).strip().casefold(): v for v in group.astype(object).unique() if v}
     hints = [f"{folded[c.strip().casefold()]!r} for {c!r}" for c in configured
              if c.strip().casefold() in folded]  # fmt: skip
-    found = ", ".join(shown) or "no value on ten rows or more"
-    found += f" and {hidden} other value(s)" if hidden and shown else ""
     raise ExportError(
         "no row has one of the group values of the cohort config",
         file=raw.path,
