@@ -98,3 +98,15 @@ def test_compare_takes_a_cluster_column(tmp_path, capsys):
     assert code == 0
     out = pd.read_csv(__import__("io").StringIO(capsys.readouterr().out))
     assert set(out["se_type"]) == {"CR2_BM"} and set(out["n_clusters"]) == {10}
+
+
+def test_an_unexpected_error_says_it_is_a_bug_without_a_traceback(monkeypatch, capsys):
+    import outcomes.cli as cli
+
+    def broken(args):
+        raise KeyError("jane.doe@example.org")
+
+    monkeypatch.setattr(cli, "_validate", broken)
+    assert main(["validate"]) == 3
+    err = capsys.readouterr().err
+    assert "this is a bug" in err and "Traceback" not in err and "jane" not in err

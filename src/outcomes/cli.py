@@ -1,6 +1,7 @@
 """The ``outcomes`` command. Each subcommand calls the same library functions as the workflow.
 
-Errors in the user's input are printed without a traceback, and the exit status is 2.
+Errors in the user's input are printed without a traceback, and the exit status is 2; an
+unexpected error says it is a bug (exit status 3).
 """
 
 from __future__ import annotations
@@ -358,12 +359,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run a subcommand. A problem with the user's input prints one message and exits 2;
+    anything else is a bug: it says so (without the exception's text, which could hold a
+    data value) and exits 3; ``OUTCOMES_DEBUG=1`` shows the traceback instead."""
+    import os
+
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except OutcomesError as exc:
         print(f"outcomes: error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:
+        if os.environ.get("OUTCOMES_DEBUG"):
+            raise
+        print(f"outcomes: internal error ({type(exc).__name__}): this is a bug in outcomes, "
+              "not a problem with your data; rerun with OUTCOMES_DEBUG=1 to see where",
+              file=sys.stderr)  # fmt: skip
+        return 3
 
 
 if __name__ == "__main__":  # pragma: no cover
