@@ -155,13 +155,14 @@ def _pairs(result) -> list[tuple[str, str]]:
     return list(zip(pairs["treated"], pairs["control"], strict=True))
 
 
-def test_matching_without_replacement_by_hand():
+def test_matching_without_replacement_in_data_order_by_hand():
     # Data order: P1 (x 1.0) takes C2 (1.1); P2 (2.0) takes C3 (2.6, distance 0.6); P3 (4.0)
     # takes C4 (3.0; C5 is 1.5 away); P4 (2.7) finds C2-C4 used and takes C1 (0.0, 2.7 away;
     # C5 is 2.8 away). Differences 10-8 = 2, 12-9 = 3, 15-11 = 4, 14-6 = 8: mean 4.25;
     # sd^2 = (2.25^2 + 1.25^2 + 0.25^2 + 3.75^2)/3 = 20.75/3, SE = sqrt(20.75/12) = 1.314978,
-    # paired t with 3 df.
-    result = matching(_matching_panel(), "y", covariates=["x"])
+    # paired t with 3 df. Changed: data order is no longer the default (issue 9: it made the
+    # estimate depend on the row order), so this test asks for it.
+    result = matching(_matching_panel(), "y", covariates=["x"], order="data")
     assert _pairs(result) == [("P1", "C2"), ("P2", "C3"), ("P3", "C4"), ("P4", "C1")]
     assert result["estimate"] == pytest.approx(4.25, abs=1e-12)
     assert result["std_error"] == pytest.approx(math.sqrt(20.75 / 12), abs=1e-12)
@@ -172,6 +173,23 @@ def test_matching_without_replacement_by_hand():
     assert (result["n_participants"], result["n_comparison"], result["n_unmatched"]) == (4, 4, 0)
     assert result["mean_participants"] == pytest.approx(12.75, abs=1e-12)  # (10+12+15+14)/4
     assert result["mean_comparison"] == pytest.approx(8.5, abs=1e-12)  # (8+9+11+6)/4
+
+
+def test_matching_closest_pair_first_by_hand():
+    # The default order. The closest pairs are P4-C3 and P1-C2 (0.1 apart in x); then P2-C4
+    # and P3-C4 are both 1.0 apart (a tie up to rounding), and the higher participant, P3,
+    # takes C4; P2 is left with C1 (2.0; C5 is 3.5 away). Differences in pair order
+    # 14-9 = 5, 10-8 = 2, 15-11 = 4, 12-6 = 6: mean 4.25; sd^2 = (0.75^2 + 2.25^2 + 0.25^2
+    # + 1.75^2)/3 = 8.75/3, SE = sqrt(8.75/12) = 0.853913, paired t with 3 df.
+    result = matching(_matching_panel(), "y", covariates=["x"])
+    pairs = result["pairs"].sort_values("pair")
+    assert list(zip(pairs["treated"], pairs["control"], strict=True)) == [
+        ("P4", "C3"), ("P1", "C2"), ("P3", "C4"), ("P2", "C1")
+    ]  # fmt: skip
+    assert result["estimate"] == pytest.approx(4.25, abs=1e-12)
+    assert result["std_error"] == pytest.approx(math.sqrt(8.75 / 12), abs=1e-12)
+    assert result["df"] == 3
+    assert result["mean_comparison"] == pytest.approx(8.5, abs=1e-12)  # (9+8+11+6)/4
 
 
 def test_matching_paired_se_is_pair_clustered_regression_with_g_over_g_minus_1():
@@ -198,16 +216,23 @@ def test_matching_paired_se_is_pair_clustered_regression_with_g_over_g_minus_1()
 def test_matching_with_caliper_by_hand():
     # Pooled SD of x (= of the logit score / |b|): participants var 4.7675/3 = 1.589167,
     # comparison var 27.313333/5 = 5.462667, sqrt((1.589167 + 5.462667)/2) = 1.877743;
-    # caliper 0.5 SD = 0.938872 in x. P3's nearest available (C4, 1.0 away) is beyond it:
-    # dropped, C4 stays available and P4 (2.7) takes it (0.3 away).
-    # Pairs P1-C2 (2), P2-C3 (3), P4-C4 (14-11 = 3): estimate 8/3.
-    result = matching(_matching_panel(), "y", covariates=["x"], caliper=0.5)
+    # caliper 0.5 SD = 0.938872 in x.
+    # Data order (asked for since it is no longer the default, issue 9): P3's nearest
+    # available (C4, 1.0 away) is beyond the caliper: dropped, C4 stays available and P4
+    # (2.7) takes it (0.3 away). Pairs P1-C2 (2), P2-C3 (3), P4-C4 (14-11 = 3): estimate 8/3.
+    result = matching(_matching_panel(), "y", covariates=["x"], caliper=0.5, order="data")
     assert _pairs(result) == [("P1", "C2"), ("P2", "C3"), ("P4", "C4")]
     assert result["n_unmatched"] == 1
     pairs = result["pairs"].set_index("treated")
     assert pairs.loc["P3", "status"] == "caliper"
     assert result["estimate"] == pytest.approx(8 / 3, abs=1e-12)
     assert result["n_participants"] == 3
+    # Closest first (the default): P4-C3 and P1-C2 (0.1 apart); every other pair (P2-C4 and
+    # P3-C4 1.0, P3-C5 1.5, P2-C1 2.0) is beyond 0.938872. Pairs P1-C2 (2), P4-C3 (5).
+    closest = matching(_matching_panel(), "y", covariates=["x"], caliper=0.5)
+    assert _pairs(closest) == [("P1", "C2"), ("P4", "C3")]
+    assert closest["n_unmatched"] == 2
+    assert closest["estimate"] == pytest.approx(3.5, abs=1e-12)
 
 
 def test_matching_with_replacement_abadie_imbens_by_hand():
@@ -223,6 +248,21 @@ def test_matching_with_replacement_abadie_imbens_by_hand():
     assert result["se_type"] == "abadie_imbens"
     assert result["df"] == math.inf
     assert (result["n_participants"], result["n_comparison"]) == (4, 3)
+
+
+def test_abadie_imbens_neighbours_include_ties_and_ignore_the_row_order():
+    # Replaces "ties among neighbours: first in the data" (issue 9). Scores 0, 0, 0, 1 with
+    # outcomes 1, 2, 3, 10. Unit 0: its two nearest are the other two at score 0, s2 = 2/3
+    # (1 - 2.5)^2 = 1.5. Unit 3: all three are 1 away, a tie for the second nearest, so all
+    # three are used: J = 3, s2 = 3/4 (10 - 2)^2 = 48. Reordering the units permutes s2.
+    from outcomes.analysis.causal import _within_group_variance
+
+    score = np.array([0.0, 0.0, 0.0, 1.0])
+    y = np.array([1.0, 2.0, 3.0, 10.0])
+    s2 = _within_group_variance(score, y, 1e-9)
+    np.testing.assert_allclose(s2, [1.5, 2 / 3 * 0.0**2, 2 / 3 * 1.5**2, 48.0], atol=1e-12)
+    rows = np.array([3, 1, 0, 2])
+    np.testing.assert_array_equal(_within_group_variance(score[rows], y[rows], 1e-9), s2[rows])
 
 
 # --- difference in differences -------------------------------------------------------------------

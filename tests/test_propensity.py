@@ -7,6 +7,7 @@ comments; the fast matcher is also checked against a brute-force greedy matcher 
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from outcomes.analysis.propensity import (
     fit_propensity,
     match_nearest,
     overlap_table,
+    tie_keys,
     trim_to_common_support,
 )
 from outcomes.errors import OutcomesError
@@ -260,11 +262,24 @@ def _matched(pairs):
 
 def test_match_without_replacement_in_data_order_by_hand():
     # t1 takes c1 (0.05 away); t2 finds c1 used, takes c2 (0.2) over c3 (1.1); t3 gets c3 (3.0).
-    pairs = match_nearest(*_line())
+    # Changed: order="data" is no longer the default (issue 9: it made the estimate depend on
+    # the row order), so this hand computation of data order now asks for it.
+    pairs = match_nearest(*_line(), order="data")
     assert _matched(pairs) == {"t1": "c1", "t2": "c2", "t3": "c3"}
     np.testing.assert_allclose(pairs["distance"], [0.05, 0.2, 3.0], atol=1e-12)
     assert pairs["pair"].tolist() == [0, 1, 2]
     assert (pairs["status"] == "matched").all()
+
+
+def test_match_closest_pair_first_by_hand():
+    # The default. Sorted: c3 -1, t1 0, c1 0.05, t2 0.1, c2 0.3, t3 2. The closest pairs are
+    # t1-c1 and t2-c1, both 0.05 away: the higher participant, t2, goes first. Then t1-c2
+    # (0.3) is the closest pair left, then t3-c3 (3.0).
+    pairs = match_nearest(*_line())
+    assert _matched(pairs) == {"t1": "c2", "t2": "c1", "t3": "c3"}
+    np.testing.assert_allclose(pairs["distance"], [0.3, 0.05, 3.0], atol=1e-12)
+    assert pairs["pair"].tolist() == [1, 0, 2]
+    assert pairs["match_order"].tolist() == [1, 0, 2]
 
 
 def test_match_order_largest_first_by_hand():
@@ -285,42 +300,97 @@ def test_match_with_replacement_by_hand():
 
 
 def test_caliper_in_logit_units_by_hand():
-    # Caliper 0.5: t3's nearest available is c3, 3.0 away -> dropped; with replacement its
-    # nearest is c2, 1.7 away -> dropped too.
+    # Caliper 0.5. Changed with the default order (closest pair first; these were the data
+    # order's pairs t1-c1, t2-c2): t2-c1 (0.05) and t1-c2 (0.3) are formed; t3's nearest
+    # unit left is c3, 3.0 away -> dropped. With replacement t3's nearest is c2, 1.7 away ->
+    # dropped too (order-free).
     pairs = match_nearest(*_line(), caliper=0.5, caliper_scale="logit")
     assert pairs["status"].tolist() == ["matched", "matched", "caliper"]
-    assert pairs["control"].tolist() == ["c1", "c2", None]
+    assert pairs["control"].tolist() == ["c2", "c1", None]
     assert pairs["distance"].iloc[2] == pytest.approx(3.0, abs=1e-12)
     assert pairs["pair"].isna().tolist() == [False, False, True]
     replaced = match_nearest(*_line(), replace=True, caliper=0.5, caliper_scale="logit")
     assert replaced["status"].tolist() == ["matched", "matched", "caliper"]
+    in_data_order = match_nearest(*_line(), caliper=0.5, caliper_scale="logit", order="data")
+    assert in_data_order["control"].tolist() == ["c1", "c2", None]
 
 
 def test_caliper_in_sd_of_logit_by_hand():
     # Pooled SD of the logit score: participants 0, 0.1, 2 have variance 2.54/2 = 1.27;
     # comparison 0.05, 0.3, -1 have variance 0.951667/2 = 0.475833;
-    # sqrt((1.27 + 0.475833)/2) = 0.934300, times 0.2 = 0.186860. t1 -> c1 (0.05) stays;
-    # t2 -> c2 (0.2) is dropped, so c2 stays available; t3 -> c2 (1.7) is dropped.
+    # sqrt((1.27 + 0.475833)/2) = 0.934300, times 0.2 = 0.186860. Closest first (changed
+    # with the default order; data order matched t1 instead of t2): t2-c1 (0.05) stays;
+    # every other pair is farther than 0.187, so t1 (nearest left: c2, 0.3) and t3 (c2,
+    # 1.7) are dropped.
     pairs = match_nearest(*_line(), caliper=0.2)
     assert pairs.attrs["caliper_logit"] == pytest.approx(0.2 * math.sqrt(0.8729166667), rel=1e-9)
-    assert pairs["status"].tolist() == ["matched", "caliper", "caliper"]
+    assert pairs["status"].tolist() == ["caliper", "matched", "caliper"]
     assert pairs.set_index("treated").loc["t3", "distance"] == pytest.approx(1.7, abs=1e-12)
+    assert pairs.set_index("treated").loc["t1", "distance"] == pytest.approx(0.3, abs=1e-12)
+    in_data_order = match_nearest(*_line(), caliper=0.2, order="data")
+    assert in_data_order["status"].tolist() == ["matched", "caliper", "caliper"]
 
 
-def test_ties_go_to_the_comparison_unit_first_in_the_data():
-    # p1 has logit 0; c_hi and c_hi2 (score 0.75) and c_lo (0.25) are all log(3) away
-    # (exactly: log(0.25/0.75) == -log(0.75/0.25) in floating point). p2 has score 0.75.
+def _tied():
+    # p1 has logit 0; c_hi and c_hi2 (score 0.75) and c_lo (0.25) are all log(3) away (up to
+    # rounding: the tie tolerance makes them equal). p2 has score 0.75.
     labels = ["p1", "c_hi", "c_lo", "c_hi2", "p2"]
-    scores = pd.Series([0.5, 0.75, 0.25, 0.75, 0.75], index=labels)
-    treated = [1, 0, 0, 0, 1]
-    # Data order: p1 takes c_hi (first of three tied); p2 takes c_hi2 (distance 0).
-    assert _matched(match_nearest(scores, treated)) == {"p1": "c_hi", "p2": "c_hi2"}
-    # Largest first: p2 takes c_hi (first of the equal scores); p1 is left with c_lo and
-    # c_hi2 tied on opposite sides and takes c_lo, which comes first.
-    largest = match_nearest(scores, treated, order="largest")
-    assert _matched(largest) == {"p1": "c_lo", "p2": "c_hi"}
-    # With replacement both take the first of their tied units.
-    assert _matched(match_nearest(scores, treated, replace=True)) == {"p1": "c_hi", "p2": "c_hi"}
+    return pd.Series([0.5, 0.75, 0.25, 0.75, 0.75], index=labels), [1, 0, 0, 0, 1]
+
+
+def test_tie_rules_by_hand():
+    # Replaces the test of "the comparison unit first in the data wins" (issue 9).
+    scores, treated = _tied()
+    # Closest first: p2-c_hi (distance 0; c_hi is first of the tied run, no tiebreak given).
+    # p1 is then log(3) from c_lo below and c_hi2 above: it takes the one above.
+    assert _matched(match_nearest(scores, treated)) == {"p1": "c_hi2", "p2": "c_hi"}
+    # Data order: p1 first, equally far from c_lo and the run c_hi, c_hi2: it takes the one
+    # above, c_hi, the first of the run; p2 gets c_hi2.
+    assert _matched(match_nearest(scores, treated, order="data")) == {
+        "p1": "c_hi", "p2": "c_hi2"
+    }  # fmt: skip
+    # Smallest first takes the lower unit on such a tie (the higher one stays for the
+    # participants still to come).
+    smallest = match_nearest(scores, treated, order="smallest")
+    assert _matched(smallest) == {"p1": "c_lo", "p2": "c_hi"}
+    # With replacement both want the run c_hi, c_hi2 and take it in turn (closest first: p2)
+    # instead of both taking c_hi.
+    assert _matched(match_nearest(scores, treated, replace=True)) == {"p1": "c_hi2", "p2": "c_hi"}
+
+
+def test_tiebreak_values_not_labels_or_rows_decide_between_tied_units():
+    # With a tiebreak, which of the tied units is taken follows their values: reordering and
+    # relabelling the rows gives the same pairs of tiebreak values.
+    scores, treated = _tied()
+    values = pd.Series(["v1", "v2", "v3", "v4", "v5"], index=scores.index)
+    for replace in (False, True):
+        reference = None
+        for seed in range(6):
+            rows = np.random.default_rng(seed).permutation(5)
+            shuffled = scores.iloc[rows]
+            shuffled.index = [f"x{seed}_{i}" for i in range(5)]  # new labels
+            tb = values.iloc[rows].to_numpy()
+            pairs = match_nearest(shuffled, np.asarray(treated)[rows], replace=replace, tiebreak=tb)
+            value_of = dict(zip(shuffled.index, tb, strict=True))
+            got = {value_of[p]: value_of[c] for p, c in _matched(pairs).items()}
+            reference = reference or got
+            assert got == reference, (replace, seed)
+
+
+def test_scores_equal_but_for_rounding_are_ties():
+    # 0.75 and 0.75 + 1e-15: a refit on reordered rows produces such last-bit differences,
+    # which must not decide. Both units count as tied (exactly 0 away from p).
+    scores = pd.Series([0.75, 0.75 + 1e-15, 0.75], index=["p", "c1", "c2"])
+    pairs = match_nearest(scores, [1, 0, 0])
+    assert pairs["control"].tolist() == ["c1"] and pairs["distance"].tolist() == [0.0]
+    flipped = match_nearest(pd.Series([0.75, 0.75, 0.75 + 1e-15], index=["p", "c1", "c2"]),
+                            [1, 0, 0])  # fmt: skip
+    assert flipped["control"].tolist() == ["c1"]
+
+
+def test_tiebreak_length_is_checked():
+    with pytest.raises(OutcomesError, match="tiebreak has 2 rows for 3 scores"):
+        match_nearest(pd.Series([0.5, 0.6, 0.55]), [1, 1, 0], tiebreak=[1, 2])
 
 
 def test_controls_run_out_without_replacement():
@@ -340,29 +410,81 @@ def test_random_order_is_reproducible_with_a_seed():
     assert sorted(first["match_order"]) == list(range(int(treated.sum())))
 
 
-def _brute_force(scores, treated, *, replace, width, order_seq):
-    """Greedy matching the slow, obvious way: scan all controls, first minimum wins."""
+def _logits(scores):
     x = np.log(scores / (1 - scores))
+    return x, 1e-9 * max(1.0, np.abs(x).max())
+
+
+def _brute_force(scores, treated, *, replace, width, order_seq, prefer_higher=True, keys=None):
+    """Greedy matching the slow, obvious way: each participant in turn scans all controls.
+
+    Nearest distance (ties within the tolerance); equally far on both sides, the higher
+    score (the lower for smallest-first without replacement); among tied units, the first
+    in (tie key, data) order or, with replacement, the one used least so far.
+    """
+    x, tol = _logits(scores)
+    keys = np.zeros(len(x), np.uint64) if keys is None else keys
     t_pos, c_pos = np.flatnonzero(treated == 1), np.flatnonzero(treated == 0)
     available = np.ones(len(c_pos), bool)
+    uses = np.zeros(len(c_pos), int)
     result = {}
     for i in order_seq:
         d = np.abs(x[t_pos[i]] - x[c_pos])
         d[~available] = np.inf
         if np.isinf(d).all():
             continue
-        j = int(np.argmin(d))  # first occurrence: lowest data position among ties
+        near = np.flatnonzero(d <= d.min() + tol)
+        side = x[c_pos[near]].max() if prefer_higher else x[c_pos[near]].min()
+        run = near[np.abs(x[c_pos[near]] - side) <= tol]  # tied units
+        run = run[np.lexsort((run, keys[c_pos[run]]))]  # in (key, data) order
+        j = int(run[np.argmin(uses[run])]) if replace else int(run[0])
         if d[j] <= width:
             result[int(t_pos[i])] = int(c_pos[j])
+            uses[j] += 1
             if not replace:
                 available[j] = False
     return result
 
 
+def _brute_force_closest(scores, treated, *, width, keys=None):
+    """Closest pair first, the slow way: at each step every pair of an available
+    participant and control that are adjacent among the units left (sorted by score, tie
+    key, participants before controls, position); the closest (ties: higher participant
+    score, its key, higher control score, its key, then that order). Also checks that it is
+    the closest of all pairs left."""
+    x, tol = _logits(scores)
+    keys = [0] * len(x) if keys is None else keys.tolist()
+    alive = sorted(range(len(x)), key=lambda u: (x[u], keys[u], 1 - treated[u], u))
+    rank = {u: k for k, u in enumerate(alive)}
+    result = {}
+    while True:
+        candidates = []
+        for a, b in itertools.pairwise(alive):
+            if treated[a] != treated[b]:
+                p, c = (a, b) if treated[a] else (b, a)
+                d = abs(x[p] - x[c])
+                if d <= width:
+                    entry = (round(d / tol), -x[p], keys[p], -x[c], keys[c], rank[p], rank[c])
+                    candidates.append((*entry, p, c))
+        if not candidates:
+            return result
+        *_, p, c = min(candidates)
+        closest = min(
+            abs(x[q] - x[k]) for q in alive if treated[q] for k in alive if not treated[k]
+        )
+        assert abs(x[p] - x[c]) <= closest + tol
+        result[p] = c
+        alive = [u for u in alive if u not in (p, c)]
+
+
+@pytest.mark.parametrize("with_tiebreak", [False, True])
 @pytest.mark.parametrize("replace", [False, True])
-@pytest.mark.parametrize("order", ["data", "largest", "smallest", "random"])
-def test_fast_matcher_agrees_with_brute_force(replace, order):
-    # Scores on a coarse grid, so that equal scores (ties) are frequent.
+@pytest.mark.parametrize("order", ["closest", "data", "largest", "smallest", "random"])
+def test_fast_matcher_agrees_with_brute_force(replace, order, with_tiebreak):
+    # Scores on a coarse grid, so that equal scores (ties) are frequent. Changed with the
+    # tie rules (issue 9): ties within the tolerance, the side rule, turns with replacement,
+    # the closest-first order (which has its own slow version) and tiebreak values (few
+    # distinct ones, so that some tied units have equal values too).
     rng = np.random.default_rng(2024)
     for _ in range(20):
         n = int(rng.integers(5, 60))
@@ -371,11 +493,25 @@ def test_fast_matcher_agrees_with_brute_force(replace, order):
         if treated.sum() == 0 or treated.sum() == n:
             continue
         caliper = float(rng.choice([np.inf, 0.3]))
+        tiebreak = rng.integers(0, 4, n) if with_tiebreak else None
+        keys = tie_keys(tiebreak, n) if with_tiebreak else None
         pairs = match_nearest(
             pd.Series(scores), treated, replace=replace, order=order, seed=3,
             caliper=None if np.isinf(caliper) else caliper, caliper_scale="logit",
+            tiebreak=tiebreak,
         )  # fmt: skip
         sequence = pairs.sort_values("match_order").index.to_numpy()
-        expected = _brute_force(scores, treated, replace=replace, width=caliper, order_seq=sequence)
+        if order == "closest" and not replace:
+            expected = _brute_force_closest(scores, treated, width=caliper, keys=keys)
+        else:
+            expected = _brute_force(
+                scores, treated, replace=replace, width=caliper, order_seq=sequence,
+                prefer_higher=replace or order != "smallest", keys=keys,
+            )  # fmt: skip
         got = pairs[pairs["status"] == "matched"]
         assert dict(zip(got["treated"], got["control"], strict=True)) == expected
+        if order in ("largest", "smallest"):
+            x = np.log(scores / (1 - scores))[treated == 1]
+            k = np.zeros(len(x), np.uint64) if keys is None else keys[treated == 1]
+            sign = -1 if order == "largest" else 1
+            assert (sequence == np.lexsort((np.arange(len(x)), k, sign * x))).all()

@@ -47,6 +47,8 @@ from outcomes.analysis.propensity import (
     design_matrix,
     fit_propensity,
     match_nearest,
+    snap_ties,
+    tie_tolerance,
 )
 from outcomes.errors import OutcomesError
 
@@ -327,7 +329,7 @@ def matching(
     replace: bool = False,
     caliper: float | None = None,
     caliper_scale: CaliperScale = "sd_logit",
-    order: MatchOrder = "data",
+    order: MatchOrder = "closest",
     seed: int | None = None,
     link: Link = "logit",
     missing: Missing = "raise",
@@ -346,8 +348,9 @@ def matching(
     covariates : list of str
         Patsy terms of the propensity model.
     replace, caliper, caliper_scale, order, seed
-        As :func:`outcomes.analysis.propensity.match_nearest` (ties: the comparison unit
-        first in the data wins; order: data order by default).
+        As :func:`outcomes.analysis.propensity.match_nearest`: by default the closest
+        available pair is formed first, and the result does not depend on the row order or
+        the index labels (see Notes). ``order="data"`` brings back the row-order dependence.
     link : {"logit", "probit"}
     missing : {"raise", "drop"}
     alpha : float
@@ -380,10 +383,20 @@ def matching(
     with one match, following Abadie & Imbens (2006),
     ``[sum_pairs (d - estimate)^2 + sum_c K_c (K_c - 1) s2_c] / m^2``, where ``K_c`` is how
     often comparison unit ``c`` is used and ``s2_c = J/(J+1) (y_c - mean of its J = 2
-    nearest comparison neighbours on the logit score)^2``; normal inference.
+    nearest comparison neighbours on the logit score)^2``; normal inference. When the
+    second-nearest neighbour is tied with others (equal distance), all of them are used,
+    with ``J`` their number (Abadie & Imbens's sets of matches likewise include ties), so
+    that ``s2_c`` does not depend on the row order.
 
-    Ties go to the comparison unit first in the data (see :func:`match_nearest`); with
-    discrete covariates and replacement this can concentrate the matches on few units.
+    Ties (units with equal scores, frequent with discrete covariates) are broken by the
+    rule of :func:`~outcomes.analysis.propensity.match_nearest`, with ``tiebreak`` the
+    unit's outcome and covariate values: a hash of them orders the units with
+    equal scores, a random tie-break fixed by the data, so that neither the row order nor
+    the pseudonyms (the index) change the estimate, its SE or the counts. Units equal in
+    score and in all these values are interchangeable. With replacement, participants
+    tied to the same group of comparison units take its members in turn. The SEs are
+    computed over the pairs in the order they were formed, so even their rounding does not
+    depend on the row order.
 
     Both treat the propensity score as known: they ignore its estimation (Abadie & Imbens
     2016 show that the correction can go either way for the ATT).
@@ -405,11 +418,17 @@ def matching(
     summary = _summary(frame, outcome, alpha, se_type, cluster) | {"estimand": "ATT", "link": link}
     if ps is None:
         return summary | no_inference() | {"n_unmatched": np.nan, "pairs": None}
+    # Tie-break on values that do not identify the unit (never the index, a pseudonym), and
+    # not on the cluster, so that the pairs are the same with and without clustered SEs.
+    terms = [covariates] if isinstance(covariates, str) else list(covariates)
+    tie_columns = [outcome, *covariate_columns(frame, terms)]
+    tiebreak = frame.loc[ps.scores.index, list(dict.fromkeys(tie_columns))]
     pairs = match_nearest(
         ps.scores, ps.treated, replace=replace, caliper=caliper,
-        caliper_scale=caliper_scale, order=order, seed=seed,
+        caliper_scale=caliper_scale, order=order, seed=seed, tiebreak=tiebreak,
     )  # fmt: skip
-    matched = pairs[pairs["status"] == "matched"]
+    # In the order the pairs were formed: free of the row order, so are the sums below.
+    matched = pairs[pairs["status"] == "matched"].sort_values("pair")
     y = frame[outcome]
     y_p = y.loc[matched["treated"].to_list()].to_numpy(float)
     y_c = y.loc[matched["control"].to_list()].to_numpy(float)
@@ -441,10 +460,17 @@ def matching(
     if not replace:
         se = d.std(ddof=1) / np.sqrt(m)
         return summary | t_inference(estimate, se, m - 1, alpha)
+
     controls = ps.treated.index[ps.treated == 0]
     uses = matched["control"].value_counts().reindex(controls, fill_value=0).to_numpy()
-    s2 = _within_group_variance(ps.logit.loc[controls].to_numpy(), y.loc[controls].to_numpy())
-    variance = (np.sum((d - estimate) ** 2) + np.sum(uses * (uses - 1) * s2)) / m**2
+    logit = ps.logit.to_numpy()
+    tol = tie_tolerance(logit)  # the scores as match_nearest compares them
+    snapped = pd.Series(snap_ties(logit, tol), index=ps.logit.index)
+    s2 = _within_group_variance(
+        snapped.loc[controls].to_numpy(), y.loc[controls].to_numpy(float), tol
+    )
+    reuse = np.sort(uses * (uses - 1) * s2).sum()  # sorted: a sum free of the row order
+    variance = (np.sum((d - estimate) ** 2) + reuse) / m**2
     return summary | t_inference(estimate, np.sqrt(variance), np.inf, alpha)
 
 
@@ -632,29 +658,33 @@ def _ols_within(z: np.ndarray, y: np.ndarray, mask: np.ndarray, names, group: st
     return np.linalg.lstsq(zg, y[mask], rcond=None)[0]
 
 
-def _within_group_variance(score: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _within_group_variance(score: np.ndarray, y: np.ndarray, tol: float) -> np.ndarray:
     """``J/(J+1) (y_i - mean of its J nearest same-group neighbours)^2`` on a line.
 
-    Ties among neighbours: the one first in the data wins.
+    ``score`` is tie-snapped (:func:`~outcomes.analysis.propensity.snap_ties`). The neighbours
+    are every other unit at most as far as the ``AI_NEIGHBOURS``-th nearest (distances within
+    ``tol`` are equal), so ``J`` is larger when that distance is tied; the result depends on
+    the values only, not on the order of the units.
     """
     n = len(score)
     j = min(AI_NEIGHBOURS, n - 1)
     if j < 1:
         return np.zeros(n)
-    by_score = np.lexsort((np.arange(n), score))
-    s = score[by_score]
+    by_value = np.lexsort((y, score))  # a value order, so that the sums are order-free too
+    s, ys = score[by_value], y[by_value]
     offsets = np.r_[np.arange(-j, 0), np.arange(1, j + 1)]
     cand = np.arange(n)[:, None] + offsets[None, :]
     valid = (cand >= 0) & (cand < n)
-    cand = np.clip(cand, 0, n - 1)
-    dist = np.where(valid, np.abs(s[cand] - s[:, None]), np.inf)
-    position = by_score[cand]
-    first = np.argsort(position, axis=1, kind="stable")
-    dist, cand = np.take_along_axis(dist, first, 1), np.take_along_axis(cand, first, 1)
-    nearest = np.take_along_axis(cand, np.argsort(dist, axis=1, kind="stable")[:, :j], 1)
-    s2_sorted = j / (j + 1) * (y[by_score] - y[by_score][nearest].mean(axis=1)) ** 2
+    dist = np.where(valid, np.abs(s[np.clip(cand, 0, n - 1)] - s[:, None]), np.inf)
+    reach = np.sort(dist, axis=1)[:, j - 1] + tol  # the j nearest lie within j positions
+    lo = np.searchsorted(s, s - reach, side="left")
+    hi = np.searchsorted(s, s + reach, side="right")
+    centred = ys - ys.mean()  # smaller partial sums, less cancellation
+    cumulative = np.r_[0.0, np.cumsum(centred)]
+    count = hi - lo - 1
+    others = (cumulative[hi] - cumulative[lo] - centred) / count
     s2 = np.empty(n)
-    s2[by_score] = s2_sorted
+    s2[by_value] = count / (count + 1) * (centred - others) ** 2
     return s2
 
 

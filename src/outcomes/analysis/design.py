@@ -127,7 +127,10 @@ def adjusted_balance(
     if "ipw" in methods:
         weights["ipw"], _ = balancing_weights(model.scores, model.treated, estimand)
     if "matching" in methods:
-        pairs = match_nearest(model.scores, model.treated, caliper=caliper, replace=replace)
+        # Ties broken on the design's values, never on the row order (a pseudonym order).
+        tiebreak = used[covariate_columns(used, terms)]
+        pairs = match_nearest(model.scores, model.treated, caliper=caliper, replace=replace,
+                              tiebreak=tiebreak)  # fmt: skip
         weights["matching"] = matching_weights(pairs, used.index).to_numpy()
     design = design_matrix(used, terms, what="balance").drop(columns="Intercept")
     design["participant"] = used["participant"].to_numpy()

@@ -9,6 +9,7 @@ with any score, not only one fitted here.
 from __future__ import annotations
 
 import ast
+import heapq
 import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -28,7 +29,10 @@ Link = Literal["logit", "probit"]
 Missing = Literal["raise", "drop"]
 TruncateBy = Literal["quantile", "value"]
 CaliperScale = Literal["sd_logit", "logit"]
-MatchOrder = Literal["data", "largest", "smallest", "random"]
+MatchOrder = Literal["closest", "largest", "smallest", "random", "data"]
+# Matching treats logit scores (and distances) as equal when they differ by at most this times
+# max(1, max |logit|): the last-bit noise of a refitted score must not decide a match.
+TIE_TOLERANCE = 1e-9
 
 TERM_HINT = "column names or patsy terms such as C(gender), grade_level, I(age**2), x1:x2"
 
@@ -455,13 +459,15 @@ def match_nearest(
     replace: bool = False,
     caliper: float | None = None,
     caliper_scale: CaliperScale = "sd_logit",
-    order: MatchOrder = "data",
+    order: MatchOrder = "closest",
     seed: int | None = None,
+    tiebreak=None,
 ) -> pd.DataFrame:
     """Greedy 1:1 nearest-neighbour matching on the logit of the propensity score (for ATT).
 
-    Every participant (``treated == 1``) gets the comparison unit whose logit score is
-    closest, ``|logit(e_p) - logit(e_c)|``.
+    Every participant (``treated == 1``) gets a comparison unit whose logit score is close,
+    ``|logit(e_p) - logit(e_c)|``. With the default ``order`` the result does not depend on
+    the order of the rows (see Notes).
 
     Parameters
     ----------
@@ -470,10 +476,10 @@ def match_nearest(
     treated : array-like
         1 (participant) or 0 (comparison), in the order of ``scores``.
     replace : bool
-        False (default): a comparison unit is used at most once, participants are matched
-        one at a time in ``order`` and each takes the nearest still available. True: each
-        participant takes the nearest comparison unit, which may serve several (order is
-        then irrelevant).
+        False (default): a comparison unit is used at most once, pairs are formed one at a
+        time in ``order`` and each participant takes the nearest unit still available.
+        True: each participant takes the nearest comparison unit, which may serve several
+        (order then only decides which of several tied units a participant gets).
     caliper : float, optional
         Maximum distance; a participant whose nearest available comparison unit is farther
         is dropped (not matched). None (default) matches everyone while controls remain.
@@ -482,75 +488,136 @@ def match_nearest(
         ``sd_logit``: ``caliper`` is in standard deviations of the logit score, pooled over
         groups as ``sqrt((s_p^2 + s_c^2) / 2)`` (ddof = 1, Austin 2011); ``logit``: in logit
         units.
-    order : {"data", "largest", "smallest", "random"}
-        Order in which participants choose (matters only without replacement): as in the
-        data, highest score first (MatchIt's default for propensity scores), lowest first,
-        or a random permutation drawn with ``seed``.
+    order : {"closest", "largest", "smallest", "random", "data"}
+        Order in which pairs are formed (matters without replacement). ``"closest"``
+        (default): the closest pair of an available participant and an available comparison
+        unit first, then the closest of the rest, and so on ("best match first"); it depends
+        on the scores only. ``"largest"`` / ``"smallest"``: participants choose in
+        decreasing / increasing score (``"largest"`` is MatchIt's default for propensity
+        scores), within equal scores in ``tiebreak`` order; equally far from a unit above
+        and one below, a participant takes the one on the side already passed (above /
+        below), which the participants still to come need least. With a caliper both drift:
+        the units on the side already passed are used up, so the matches lie on one side
+        (lower scores for ``"largest"``), which biases the estimate when the outcome rises
+        with the score. ``"random"``: a permutation, drawn with ``seed``, of the
+        largest-first order (for a given seed free of the row order too). ``"data"``:
+        participants choose as the rows come, so the result depends on the row order (kept
+        to reproduce earlier results; not recommended).
     seed : int, optional
         Seed of ``numpy.random.default_rng`` for ``order="random"``.
+    tiebreak : DataFrame, Series or array-like, optional
+        Values of each unit, in the order of ``scores``, that decide between units with
+        equal scores. Each row is hashed (``pandas.util.hash_pandas_object`` without the
+        index), so only equality of the values matters, not their size. Pass values that do
+        not identify the unit (not a pseudonym or row number):
+        :func:`outcomes.analysis.causal.matching` passes the outcome, the covariates and the
+        cluster. None (default): units with equal scores are taken in data order.
 
     Returns
     -------
     DataFrame
         One row per participant, in data order: ``treated`` and ``control`` (unit labels;
         ``control`` is None when unmatched), ``distance`` (logit units; for a caliper drop,
-        the distance to the nearest available unit), ``pair`` (0, 1, ... in the order the
-        pairs were formed; <NA> when unmatched), ``match_order`` (when the participant
-        chose) and ``status``: ``matched``, ``caliper`` (nearest unit beyond the caliper) or
-        ``no_controls_left`` (without replacement, all comparison units used). The caliper
-        in logit units is in ``attrs["caliper_logit"]``.
+        the distance to the nearest unit left at the end, or at its turn for the orders in
+        which participants choose), ``pair`` (0, 1, ... in the order the pairs were formed;
+        <NA> when unmatched), ``match_order`` (when the participant was matched or, for
+        the unmatched, dropped) and ``status``: ``matched``, ``caliper`` (nearest unit
+        beyond the caliper) or ``no_controls_left`` (without replacement, all comparison
+        units used). The caliper in logit units is in ``attrs["caliper_logit"]``.
 
     Notes
     -----
-    Ties: among comparison units at the same distance (equal scores, or equally far on
-    either side) the one that comes first in the data wins (the lowest index when the index
-    is sorted). With discrete covariates ties are common, and with replacement the first
-    tied unit then serves every participant with that score; Stata's ``teffects psmatch``
-    and R's ``Matching`` instead use all tied units. A distance equal to the caliper is
-    accepted. Greedy matching is not optimal matching: a participant early in the order
-    may take the unit a later one needed. Runs in ``O(n log n)``.
+    The rule, with the default ``order="closest"``:
+
+    1. Logit scores that differ by at most ``TIE_TOLERANCE`` (1e-9) times
+       ``max(1, max |logit|)`` count as equal, and so do two distances: a propensity model
+       refitted on reordered rows changes the scores in their last bits, which must not
+       decide a match.
+    2. Without replacement, the closest available pair is formed first, then the closest
+       of the rest, and so on. Among equally close pairs, the one with the higher
+       participant score goes first; a participant equally far from a unit above and one
+       below takes the one above.
+    3. Which of several units with equal scores (in either group) is used follows the hash
+       order of their ``tiebreak`` values: the units are lined up by score, then hash, and
+       pairs are formed between neighbours in that line. With replacement each participant
+       takes its nearest unit, and the participants that share a group of tied units take
+       its members in turn (in hash order; closest participants first), instead of all
+       taking one.
+
+    In the other orders participants choose in turn, each taking the nearest available
+    unit: equally far above and below as described under ``order`` (above for ``"data"``
+    and ``"random"``), among tied units the first available in hash order.
+
+    Everything but the identity of units with equal scores (the distances, statuses, which
+    score each participant is matched to, and how often) follows from the scores alone. The
+    hashes act as a random tie-break fixed by the data's values, so it does not favour small
+    or large values (ordering tied units by their outcome would, when a tied group is only
+    partly used). Units equal in score and in their ``tiebreak`` values are taken in data
+    order: they are interchangeable for any estimate computed from those values. Without
+    ``tiebreak``, which of several tied units is matched depends on the row order.
+
+    A distance equal to the caliper is accepted. Greedy matching is not optimal matching: an
+    early pair may take the unit a later one needed. Stata's ``teffects psmatch`` and R's
+    ``Matching`` instead use all tied units, with weights. Runs in ``O(n log n)``.
 
     Examples
     --------
     >>> pairs = match_nearest(pd.Series([0.5, 0.6, 0.45, 0.7, 0.62], index=list("abcde")),
     ...                       [1, 1, 0, 0, 0])
-    >>> pairs[["treated", "control", "status"]]
-      treated control   status
-    0       a       c  matched
-    1       b       e  matched
+    >>> pairs[["treated", "control", "match_order", "status"]]
+      treated control  match_order   status
+    0       a       c            1  matched
+    1       b       e            0  matched
     """
     check_option(caliper_scale, CaliperScale, "caliper_scale")
     check_option(order, MatchOrder, "order")
     e = _as_scores(scores)
     t = _as_treated(treated, len(e))
     labels = scores.index if isinstance(scores, pd.Series) else pd.RangeIndex(len(e))
-    x = np.log(e / (1 - e))
+    raw = np.log(e / (1 - e))
+    tol = tie_tolerance(raw)
+    x = snap_ties(raw, tol)
+    key = tie_keys(tiebreak, len(e))
     treated_pos = np.flatnonzero(t == 1)
     control_pos = np.flatnonzero(t == 0)
     x_t, x_c = x[treated_pos], x[control_pos]
+    k_t, k_c = key[treated_pos], key[control_pos]
     width = np.inf
     if caliper is not None:
         if not np.isfinite(caliper) or caliper < 0:
             raise OutcomesError("caliper must be a non-negative number", found=repr(caliper))
         width = caliper
         if caliper_scale == "sd_logit":
-            spread = [np.var(v, ddof=1) if len(v) > 1 else 0.0 for v in (x_t, x_c)]
+            # Sorted, so that the sums (and the width) do not depend on the row order.
+            spread = [
+                np.var(np.sort(raw[pos]), ddof=1) if len(pos) > 1 else 0.0
+                for pos in (treated_pos, control_pos)
+            ]
             width = caliper * np.sqrt(np.mean(spread))
-    if order == "data":
-        sequence = np.arange(len(x_t))
-    elif order == "random":
-        sequence = np.random.default_rng(seed).permutation(len(x_t))
+    n_t = len(x_t)
+    position = np.arange(n_t)
+    sequence = None  # "closest": the order in which the pairs are formed
+    if order in ("largest", "random"):
+        sequence = np.lexsort((position, k_t, -x_t))
+        if order == "random":
+            sequence = sequence[np.random.default_rng(seed).permutation(n_t)]
+    elif order == "smallest":
+        sequence = np.lexsort((position, k_t, x_t))
+    elif order == "data":
+        sequence = position
+    if replace:
+        chosen, distance, sequence = _with_replacement(x_t, x_c, k_t, k_c, sequence, width, tol)
+    elif order == "closest":
+        chosen, distance, sequence = _closest_first(x_t, x_c, k_t, k_c, width, tol)
     else:
-        sign = -1 if order == "largest" else 1
-        sequence = np.argsort(sign * x_t, kind="stable")
-    chosen, distance = _greedy_nearest(x_t, x_c, sequence, replace, width)
+        chosen, distance = _in_turn(x_t, x_c, k_c, sequence, width, tol, order != "smallest")
     status = np.where(chosen < 0, "no_controls_left", "matched").astype(object)
     beyond = (chosen >= 0) & (distance > width)
     status[beyond] = "caliper"
     matched = status == "matched"
-    step = np.empty(len(x_t), dtype=int)
-    step[sequence] = np.arange(len(x_t))
-    pair = np.full(len(x_t), -1)
+    step = np.empty(n_t, dtype=int)
+    step[sequence] = position
+    pair = np.full(n_t, -1)
     in_order = sequence[matched[sequence]]
     pair[in_order] = np.arange(len(in_order))
     control_labels = labels[control_pos]
@@ -572,48 +639,186 @@ def match_nearest(
     return result
 
 
-def _greedy_nearest(
-    x_t: np.ndarray, x_c: np.ndarray, sequence: np.ndarray, replace: bool, width: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Position (into x_c) of each treated unit's nearest available control, -1 if none.
+def tie_tolerance(x: np.ndarray) -> float:
+    """Logit scores (or distances) at most this far apart count as equal in matching:
+    ``TIE_TOLERANCE * max(1, max |x|)``, far above the rounding noise of a fitted score."""
+    return TIE_TOLERANCE * max(1.0, float(np.max(np.abs(x), initial=0.0)))
 
-    Without replacement a control is used up only when it is within ``width``.
+
+def snap_ties(x: np.ndarray, tol: float) -> np.ndarray:
+    """``x`` with each run of values at most ``tol`` apart (in sorted order) set to its
+    smallest value, so that values equal but for rounding noise become exactly equal.
+
+    >>> snap_ties(np.array([2.0, 1.0, 1.0 + 1e-12, 3.0]), 1e-9).tolist()
+    [2.0, 1.0, 1.0, 3.0]
     """
-    n_c = len(x_c)
-    chosen = np.full(len(x_t), -1)
-    distance = np.full(len(x_t), np.nan)
+    order = np.argsort(x, kind="stable")
+    s = x[order]
+    new = np.r_[True, np.diff(s) > tol]
+    snapped = np.empty_like(s)
+    snapped[order] = s[new][np.cumsum(new) - 1]
+    return snapped
+
+
+def tie_keys(tiebreak, n: int) -> np.ndarray:
+    """One unsigned 64-bit hash per unit of the ``tiebreak`` values (zeros without them).
+
+    The hash of a row depends on its values only, not on its index label or position.
+    """
+    if tiebreak is None:
+        return np.zeros(n, dtype=np.uint64)
+    frame = pd.DataFrame(tiebreak)
+    if len(frame) != n:
+        raise OutcomesError(
+            f"tiebreak has {len(frame)} rows for {n} scores", expected="one row per unit"
+        )
+    hashed = pd.util.hash_pandas_object(frame.reset_index(drop=True), index=False)
+    return hashed.to_numpy(dtype=np.uint64)
+
+
+def _sorted_controls(x_c: np.ndarray, k_c: np.ndarray) -> np.ndarray:
+    """Controls in (score, tie key, data position) order: a tied group is a run."""
+    return np.lexsort((np.arange(len(x_c)), k_c, x_c))
+
+
+def _nearest_group(
+    x_t: np.ndarray, s: np.ndarray, tol: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each ``x_t``, the run ``[start, end)`` of the sorted (non-empty) ``s`` with the
+    nearest value, and the distance; equally far (within ``tol``) above and below: above."""
+    n_c = len(s)
+    insert = np.searchsorted(s, x_t, side="left")  # start of the first run >= x_t
+    left = np.maximum(insert - 1, 0)
+    right = np.minimum(insert, n_c - 1)
+    d_left = np.where(insert > 0, x_t - s[left], np.inf)
+    d_right = np.where(insert < n_c, s[right] - x_t, np.inf)
+    take_left = (d_left < d_right) & (np.abs(d_left - d_right) > tol)
+    start = np.where(take_left, np.searchsorted(s, s[left], side="left"), right)
+    end = np.where(take_left, left + 1, np.searchsorted(s, s[right], side="right"))
+    return start, end, np.where(take_left, d_left, d_right)
+
+
+def _with_replacement(x_t, x_c, k_t, k_c, sequence, width, tol):
+    """Each participant's nearest control; the participants that share a tied run take its
+    members in turn, in ``sequence`` order (None: closest first, then higher score, then
+    key). Returns the chosen control positions, the distances and the sequence."""
+    n_t = len(x_t)
+    position = np.arange(n_t)
+    if len(x_c) == 0:
+        if sequence is None:
+            sequence = np.lexsort((position, k_t, -x_t))
+        return np.full(n_t, -1), np.full(n_t, np.nan), sequence
+    by_score = _sorted_controls(x_c, k_c)
+    start, end, distance = _nearest_group(x_t, x_c[by_score], tol)
+    if sequence is None:
+        sequence = np.lexsort((position, k_t, -x_t, np.rint(distance / tol)))
+    step = np.empty(n_t, dtype=int)
+    step[sequence] = position
+    within = np.flatnonzero(distance <= width)
+    turns = within[np.lexsort((step[within], start[within]))]
+    rank = np.zeros(n_t, dtype=int)
+    rank[turns] = np.arange(len(turns)) - np.searchsorted(start[turns], start[turns])
+    return by_score[start + rank % (end - start)], distance, sequence
+
+
+def _closest_first(x_t, x_c, k_t, k_c, width, tol):
+    """Without replacement, closest available pair first.
+
+    On a line the closest pair of a participant and a control is adjacent in the sorted
+    order of the units left, so a heap of adjacent mixed pairs suffices: forming a pair
+    removes both units and makes their outer neighbours adjacent. Heap key: the distance
+    in units of ``tol`` (so that distances equal but for rounding tie), then the higher
+    participant score, its key, the higher control score, its key. Pairs beyond ``width``
+    are never formed. Returns the chosen control positions (for the unmatched, the nearest
+    control left, -1 if none), the distances and the order (the pairs as formed, then the
+    unmatched from the highest score).
+    """
+    n_t, n_c = len(x_t), len(x_c)
+    chosen = np.full(n_t, -1)
+    distance = np.full(n_t, np.nan)
+    values = np.r_[x_t, x_c]
+    units = np.lexsort((np.arange(n_t + n_c), np.r_[k_t, k_c], values))
+    n = len(units)
+    v = values[units].tolist()
+    keys = np.r_[k_t, k_c][units].tolist()
+    unit = units.tolist()
+    is_p = (units < n_t).tolist()
+    prev, nxt = list(range(-1, n - 1)), list(range(1, n + 1))
+    alive = [True] * n
+
+    def entry(a: int, b: int) -> tuple:  # a < b adjacent, one participant and one control
+        p, c = (a, b) if is_p[a] else (b, a)
+        d = v[b] - v[a]
+        return (round(d / tol), -v[p], keys[p], -v[c], keys[c], p, c, d)
+
+    heap = [entry(a, a + 1) for a in range(n - 1) if is_p[a] != is_p[a + 1]]
+    heapq.heapify(heap)
+    formed = []
+    while heap:
+        *_, p, c, d = heapq.heappop(heap)
+        if d > width or not (alive[p] and alive[c]):
+            continue
+        alive[p] = alive[c] = False
+        i = unit[p]
+        chosen[i], distance[i] = unit[c] - n_t, d
+        formed.append(i)
+        left, right = prev[min(p, c)], nxt[max(p, c)]
+        if left >= 0:
+            nxt[left] = right
+        if right < n:
+            prev[right] = left
+        if left >= 0 and right < n and is_p[left] != is_p[right]:
+            heapq.heappush(heap, entry(left, right))
+    rest = [unit[k] for k in range(n) if alive[k] and is_p[k]]
+    rest.sort(key=lambda i: (-x_t[i], k_t[i], i))
+    controls_left = np.array([unit[k] - n_t for k in range(n) if alive[k] and not is_p[k]], int)
+    if rest and len(controls_left):  # caliper drops: the nearest control left
+        idx = np.array(rest)
+        start, _, gap = _nearest_group(x_t[idx], x_c[controls_left], tol)
+        chosen[idx], distance[idx] = controls_left[start], gap
+    return chosen, distance, np.array(formed + rest, dtype=int)
+
+
+def _in_turn(
+    x_t: np.ndarray,
+    x_c: np.ndarray,
+    k_c: np.ndarray,
+    sequence: np.ndarray,
+    width: float,
+    tol: float,
+    prefer_higher: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Without replacement, participants choose in ``sequence``: position (into x_c) of
+    each one's nearest available control, -1 if none.
+
+    Distances within ``tol`` of each other are ties, won by the higher score when
+    ``prefer_higher`` (else the lower); within equal scores the first available in
+    (key, position) order. A control is used up only when it is within ``width``.
+    """
+    n_t, n_c = len(x_t), len(x_c)
+    chosen = np.full(n_t, -1)
+    distance = np.full(n_t, np.nan)
     if n_c == 0:
         return chosen, distance
-    # Controls sorted by (score, data position): within equal scores, data order.
-    by_score = np.lexsort((np.arange(n_c), x_c))
+    by_score = _sorted_controls(x_c, k_c)
     s = x_c[by_score]
-    group_start = np.searchsorted(s, s, side="left")
-    insert = np.searchsorted(s, x_t, side="left")
-    if replace:
-        right = np.minimum(insert, n_c - 1)
-        left = group_start[np.maximum(insert - 1, 0)]
-        d_right = np.where(insert < n_c, s[right] - x_t, np.inf)
-        d_left = np.where(insert > 0, x_t - s[left], np.inf)
-        take_left = (d_left < d_right) | ((d_left == d_right) & (by_score[left] < by_score[right]))
-        chosen = np.where(take_left, by_score[left], by_score[right])
-        distance = np.minimum(d_left, d_right)
-        return chosen, distance
-    # Without replacement: union-find "next available" pointers to the right and left.
+    starts = np.searchsorted(s, s, side="left").tolist()
+    inserts = np.searchsorted(s, x_t, side="left").tolist()
+    s_list, x_list = s.tolist(), x_t.tolist()
+    # Union-find "next available" pointers to the right and left.
     right_parent = np.arange(n_c + 1)  # n_c = none to the right
     left_parent = np.arange(n_c + 1)  # shifted by one: 0 = none to the left
-    for i in sequence:
-        r = _find(right_parent, insert[i])
-        left = _find(left_parent, insert[i]) - 1
-        if left >= 0:  # the first available unit of its equal-score group
-            left = _find(right_parent, group_start[left])
-        d_r = s[r] - x_t[i] if r < n_c else np.inf
-        d_l = x_t[i] - s[left] if left >= 0 else np.inf
+    for i in sequence.tolist():
+        r = _find(right_parent, inserts[i])  # the first available unit of its run
+        left = _find(left_parent, inserts[i]) - 1
         if r >= n_c and left < 0:
             continue
-        if d_l < d_r or (d_l == d_r and by_score[left] < by_score[r]):
-            j, d = left, d_l
-        else:
-            j, d = r, d_r
+        if left >= 0:  # the first available unit of its equal-score run
+            left = _find(right_parent, starts[left])
+        d_r = s_list[r] - x_list[i] if r < n_c else np.inf
+        d_l = x_list[i] - s_list[left] if left >= 0 else np.inf
+        take_left = (not prefer_higher) if abs(d_l - d_r) <= tol else d_l < d_r
+        j, d = (left, d_l) if take_left else (r, d_r)
         chosen[i], distance[i] = by_score[j], d
         if d <= width:
             right_parent[j] = j + 1
