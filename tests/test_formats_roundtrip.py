@@ -141,12 +141,25 @@ def expected_responses(frame: pd.DataFrame) -> pd.DataFrame:
     def number(cells):
         return [float(v) if v else np.nan for v in cells]
 
+    # Rare categories (outcomes.ingest.codebook.map_rows; issue 9: identifiers by value): a
+    # gender level on fewer than 10 responses becomes "other"; a school with fewer than 10
+    # students keeps them together, its name replaced by cluster_ + 10 hex digits of SHA-256.
+    def rare(cells):
+        counts = cells[cells.ne("")].value_counts()
+        return cells.isin(counts.index[counts < 10])
+
+    def code(school):
+        digest = hashlib.sha256(b"outcomes: cluster label v1\x00" + school.encode())
+        return f"cluster_{digest.hexdigest()[:10]}"
+
+    schools = frame["school"].where(~rare(frame["school"]), frame["school"].map(code))
+    genders = frame["gender"].where(~rare(frame["gender"]), "other")
     data = {
         "respondent_id": [pseudonym(v) for v in frame["ExternalReference"]],
         "wave": "baseline",
         "group": np.where(frame["mentoring"].eq("Yes"), "participant", "comparison"),
-        "cluster": frame["school"].to_numpy(dtype=object),
-        "gender": np.array([v or None for v in frame["gender"]], dtype=object),
+        "cluster": schools.to_numpy(dtype=object),
+        "gender": np.array([v or None for v in genders], dtype=object),
         "grade_level": number(frame["grade_level"]),
     }
     for column, instrument_id, item in formats.scale_items():

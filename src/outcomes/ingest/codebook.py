@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import hashlib
 import logging
 import re
 from dataclasses import dataclass, replace
@@ -28,6 +29,11 @@ import pandas as pd
 
 from outcomes.config import Cohort, Outcome, Source, expand_columns
 from outcomes.errors import ExportError
+from outcomes.ingest.privacy import (
+    MIN_LEVEL_COUNT,
+    refuse_identifier_columns,
+    refuse_identifying_values,
+)
 from outcomes.ingest.rawtable import RawTable
 from outcomes.instruments.registry import normalize_label
 from outcomes.redact import describe_value
@@ -221,6 +227,20 @@ def labelled(raw: RawTable, column: str, positions: np.ndarray | None = None) ->
     return pd.Series(answers, index=index, name=column)
 
 
+def _take(cells: pd.Series, positions: np.ndarray) -> pd.Series:
+    """The cells at ``positions`` of a :func:`labelled` column of every row, with only their
+    categories: the same as ``labelled(raw, column, positions)``, without reading the column
+    again."""
+    if len(positions) == len(cells) and np.array_equal(positions, np.arange(len(cells))):
+        return cells
+    categories = cells.cat.categories
+    codes = cells.cat.codes.to_numpy()[positions]
+    used = np.bincount(codes, minlength=len(categories)) > 0
+    codes = (np.cumsum(used) - 1)[codes]
+    answers = pd.Categorical.from_codes(codes, categories=pd.Index(categories[used], dtype=object))
+    return pd.Series(answers, index=cells.index[positions], name=cells.name)
+
+
 def _per_category(cells: pd.Series, values: pd.Series) -> pd.Series:
     """Spread per-category ``values`` (aligned with ``cells.cat.categories``) to every cell."""
     taken = values.to_numpy()[cells.cat.codes.to_numpy()]
@@ -234,9 +254,26 @@ def _first_row(cells: pd.Series, category_mask) -> object:
 
 
 def map_rows(
-    raw: RawTable, cohort: Cohort, columns: ColumnMap, rows: pd.Index
+    raw: RawTable,
+    cohort: Cohort,
+    columns: ColumnMap,
+    rows: pd.Index,
+    *,
+    min_level_count: int = MIN_LEVEL_COUNT,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Study variables for the given data rows.
+
+    Parameters
+    ----------
+    raw : RawTable
+        The rows of one wave of an export.
+    cohort : Cohort
+    columns : ColumnMap
+    rows : Index
+        The data rows to map (those the exclusions keep).
+    min_level_count : int
+        Smallest number of responses a category label needs to be kept as it is (k, the
+        project's minimum cell size, 10 by default).
 
     Returns
     -------
@@ -250,33 +287,103 @@ def map_rows(
         range)"`` (e.g. ``"gpa: a number outside 0-4 (a 10-digit number, above the range)"``)
         for rows holding a number outside a numeric instrument's range; those rows are to be
         excluded as ``out_of_range``. The value itself is never written
-        (:func:`outcomes.redact.describe_value`).
+        (:func:`outcomes.redact.describe_value`). Besides, ``quarantine.attrs["recoded"]``:
+        row number -> ``"gender: rare level recoded to other (fewer than 10 responses)"``
+        (``; ``-joined when several) for the kept rows whose category or cluster label was
+        replaced (see Notes), for their ledger ``detail``
+        (:func:`outcomes.ingest.ledger.build_ledger` ``recoded=``); and
+        ``quarantine.attrs["recoded_counts"]``: study variable -> number of such rows, for
+        the per-source record.
+
+    Notes
+    -----
+    Identifiers, before anything is mapped. The group, cluster and covariate columns are
+    refused when their name marks an identifier or free text
+    (:func:`outcomes.ingest.privacy.refuse_identifier_columns`), and every one of their
+    cells, on all rows of the wave (excluded rows too), is checked by value
+    (:func:`outcomes.ingest.privacy.refuse_identifying_values`): an email, phone number,
+    IP address... stops the run with the file line and the column, never the value. A
+    covariate spec with ``safe: "<reason>"`` (``cluster_safe`` / ``group.safe`` at the top
+    level for those columns) accepts the name and skips the heuristic shapes (long numbers,
+    names, free text); the unambiguous ones are always refused.
+
+    Categories. A categorical covariate keeps only its declared levels (``levels: [...]``
+    in its spec, matched ignoring case and spacing, written as declared) or, without a
+    list, the levels of ``min_level_count`` kept responses or more in this export; any other
+    value becomes ``"other"`` (or the spelling of a kept ``Other`` level). The cluster keeps
+    the labels of clusters of ``min_level_count`` responses or more (and any listed in
+    ``cluster_levels``); a smaller cluster keeps its members together but its label is
+    replaced by a code derived from it, ``cluster_<10 hex digits of SHA-256>``: merging small
+    clusters would change the cluster-robust standard errors (60 schools of 5 students
+    would become one cluster), and a code that is a function of the label alone is the same
+    in every wave, for any row order and any pseudonym key (matching breaks ties on it). The
+    group needs no rule: only the configured group values are kept. Each replacement is
+    counted: logged per column (``gender: 4 kept responses rare level recoded to other``)
+    and returned row by row in ``quarantine.attrs`` (see Returns). Only the kept rows
+    (not quarantined) count towards ``min_level_count``.
     """
+    safe = declared_safe(cohort, columns)
+    numeric = {
+        columns.covariates[n] for n, s in cohort.covariates.items() if s["type"] == "numeric"
+    }
+    refuse_identifier_columns(raw, _roles(cohort, columns), safe, numeric=numeric)
     mapped = pd.DataFrame(index=rows)
     missing = {normalize_label(v) for v in cohort.missing_values}
     positions = raw.values.index.get_indexer(rows)
+    k = min_level_count
+
+    def scan(every: pd.Series, key: str, levels=(), **kind) -> None:
+        """Check every cell of a column (all rows of the wave) for identifiers; blank and
+        missing values, value labels and declared levels are not looked at."""
+        column = str(every.name)
+        categories = pd.Series(every.cat.categories, dtype=object)
+        allowed = set(categories[_blank(every, missing).to_numpy()])
+        allowed |= set(raw.value_labels.get(column, {}).values()) | set(levels)
+        refuse_identifying_values(raw, every, key, safe=column in safe, allowed=allowed,
+                                  min_level_count=k, **kind)  # fmt: skip
+
+    def checked(column: str, key: str, **kind) -> pd.Series:
+        """The column's cells of the rows to map, once all its cells are checked."""
+        every = labelled(raw, column)
+        scan(every, key, **kind)
+        return _take(every, positions)
+
     if columns.group is None:
         mapped["group"] = None
     else:
-        group = labelled(raw, columns.group, positions)
+        values = [*cohort.participant_values, *cohort.comparison_values]
+        group = checked(columns.group, "group.column", levels=values)
         mapped["group"] = np.where(
             group.isin(cohort.participant_values),
             "participant",
             np.where(group.isin(cohort.comparison_values), "comparison", None),
         )
-    mapped["cluster"] = (
-        _text(labelled(raw, columns.cluster, positions), missing) if columns.cluster else None
-    )
+    categorical = {}  # study variable -> its cells, recoded once the kept rows are known
+    if columns.cluster:
+        levels = _levels(cohort.raw.get("cluster_levels"))
+        cells = checked(columns.cluster, "cluster", person_names=True, levels=levels)
+        categorical["cluster"] = cells
+        mapped["cluster"] = _text(cells, missing)
+    else:
+        mapped["cluster"] = None
     for name, spec in cohort.covariates.items():
-        if columns.covariates[name] is None:  # not in this (later-wave) export
+        column = columns.covariates[name]
+        if column is None:  # not in this (later-wave) export
             mapped[name] = np.nan if spec["type"] == "numeric" else None
             continue
-        cells = labelled(raw, columns.covariates[name], positions)
+        key = f"covariates.{name}.column"
         if spec["type"] == "numeric":
-            mapped[name] = numeric_values(raw, cells, missing)
+            every = labelled(raw, column)
+            # Text in a numeric column is refused as such first (described, never shown).
+            mapped[name] = numeric_values(raw, _take(every, positions), missing)
+            scan(every, key, numeric=True)
         elif spec["type"] == "date":
+            cells = labelled(raw, column, positions)
             mapped[name] = _coarse_dates(raw, cells, missing, spec.get("coarsen", "month"))
         else:
+            levels = _levels(spec.get("levels"))
+            cells = checked(column, key, person_names=True, levels=levels)
+            categorical[name] = cells
             mapped[name] = _text(cells, missing)
     quarantine = pd.Series(dtype=object)
     for outcome in cohort.outcomes:
@@ -292,7 +399,136 @@ def map_rows(
                 mapped[item_name] = values.where(~out)
             else:
                 mapped[item_name] = _item_values(raw, cells, outcome, missing)
-    return mapped, quarantine.sort_index()
+    kept = ~rows.isin(quarantine.index)
+    notes = []
+    for name, cells in categorical.items():
+        if name == "cluster":
+            declared, rule = _levels(cohort.raw.get("cluster_levels")), "clusters"
+        else:
+            declared = _levels(cohort.covariates[name].get("levels"))
+            rule = "declared" if declared else "common"
+        values, note = _keep_levels(cells, missing, kept, name, rule, declared, k)
+        if values is not None:
+            mapped[name] = values
+        if note is not None and len(note):
+            log.info("%s: %s: %d kept responses %s", raw.path.name, name, int(note.size),
+                     note.iloc[0].split(": ", 1)[1])  # fmt: skip
+            notes.append(note)
+    quarantine = quarantine.sort_index()
+    quarantine.attrs["recoded"] = _join_notes(notes)
+    quarantine.attrs["recoded_counts"] = {n.iloc[0].split(":", 1)[0]: int(n.size) for n in notes}
+    return mapped, quarantine
+
+
+#: The label rare categories are recoded to.
+OTHER = "other"
+
+
+def _levels(declared) -> tuple[str, ...]:
+    """A declared list of levels (``levels`` of a covariate spec, ``cluster_levels``)."""
+    return tuple(str(v).strip() for v in declared or ())
+
+
+def declared_safe(cohort: Cohort, columns: ColumnMap) -> dict[str, str]:
+    """Export column -> the reason the config gives for declaring it safe: ``safe`` in a
+    covariate spec, ``cluster_safe`` and ``group.safe`` at the top level (a non-empty text;
+    anything else declares nothing)."""
+
+    def reason(value) -> str | None:
+        return value.strip() if isinstance(value, str) and value.strip() else None
+
+    found = {}
+    group = cohort.raw.get("group")
+    if columns.group and isinstance(group, dict) and reason(group.get("safe")):
+        found[columns.group] = reason(group.get("safe"))
+    if columns.cluster and reason(cohort.raw.get("cluster_safe")):
+        found[columns.cluster] = reason(cohort.raw.get("cluster_safe"))
+    for name, spec in cohort.covariates.items():
+        if columns.covariates.get(name) and reason(spec.get("safe")):
+            found[columns.covariates[name]] = reason(spec.get("safe"))
+    return found
+
+
+def _roles(cohort: Cohort, columns: ColumnMap) -> dict[str, str]:
+    """Export column -> config key, for the group, the cluster and the covariates that are not
+    dates (a date is kept only coarsened, so a birth date may be mapped)."""
+    roles = {columns.group: "group.column"} if columns.group else {}
+    if columns.cluster:
+        roles[columns.cluster] = "cluster"
+    for name, spec in cohort.covariates.items():
+        if columns.covariates.get(name) and spec["type"] != "date":
+            roles[columns.covariates[name]] = f"covariates.{name}.column"
+    return roles
+
+
+def cluster_code(label: str) -> str:
+    """The label of a cluster too small to be shown by name: ``cluster_`` and the first 10
+    hex digits of SHA-256 of the label (the same in every wave and export).
+
+    >>> cluster_code("Oak Ridge") == cluster_code("Oak Ridge") != cluster_code("Elm Park")
+    True
+    """
+    digest = hashlib.sha256(b"outcomes: cluster label v1\x00" + label.encode()).hexdigest()
+    return f"cluster_{digest[:10]}"
+
+
+def _keep_levels(
+    cells: pd.Series,
+    missing: set[str],
+    kept: np.ndarray,
+    name: str,
+    rule: str,
+    declared: tuple[str, ...],
+    k: int,
+) -> tuple[pd.Series, pd.Series | None]:
+    """Apply the category rule of :func:`map_rows` to one column.
+
+    ``cells``: the column's categorical cells of the mapped rows; ``missing``: the cohort's
+    missing values (normalized); ``kept``: which mapped rows stay (not quarantined);
+    ``rule``: ``"declared"``, ``"common"`` or ``"clusters"``. Returns the new values and
+    the ledger note of each kept row changed (None when nothing changes).
+    """
+    codes = cells.cat.codes.to_numpy()
+    categories = pd.Series(cells.cat.categories, dtype=object)
+    texts = categories.where(~_blank(cells, missing), None)
+    counts = np.bincount(codes[kept], minlength=len(texts))
+    filled = texts.notna().to_numpy()
+    folded = {" ".join(d.split()).casefold(): d for d in declared}
+    as_declared = texts.map(lambda t: folded.get(" ".join(t.split()).casefold()) if t else None)
+    if rule == "declared":
+        # A declared level in another case or spacing is written as declared (not a recode).
+        other = next((d for d in declared if d.casefold() == OTHER), OTHER)
+        recoded = filled & as_declared.isna().to_numpy()
+        new = as_declared.where(~recoded, other)
+        note = f"{name}: a level not among the declared levels recoded to {other}"
+    elif rule == "common":
+        rare = filled & (counts < k)
+        common = texts[~rare & filled]
+        other = next((t for t in common if t.casefold() == OTHER), OTHER)
+        recoded = rare & texts.ne(other).to_numpy()
+        new = texts.where(~rare, other)
+        note = f"{name}: rare level recoded to {other} (fewer than {k} responses)"
+    else:  # clusters: small ones keep their members together under a code
+        recoded = filled & (counts < k) & as_declared.isna().to_numpy()
+        new = texts.copy()
+        new[recoded] = [cluster_code(t) for t in texts[recoded]]
+        note = f"{name}: a cluster of fewer than {k} responses, its label replaced by a code"
+    changed = np.array([a != b for a, b in zip(new, texts, strict=True)], dtype=bool) & filled
+    if not changed.any():
+        return None, None
+    result = _per_category(cells, new.astype(object).where(new.notna(), None))
+    rows = recoded[codes] & kept
+    return result, pd.Series(note, index=cells.index[rows], dtype=object)
+
+
+def _join_notes(notes: list[pd.Series]) -> pd.Series:
+    """One ledger note per row: the notes of several columns joined with ``; ``."""
+    if not notes:
+        return pd.Series(dtype=object)
+    if len(notes) == 1:
+        return notes[0].sort_index()
+    joined = pd.concat(notes)
+    return joined.groupby(level=0, sort=True).agg("; ".join)
 
 
 def _out_of_range_details(

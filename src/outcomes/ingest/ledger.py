@@ -16,12 +16,26 @@ def build_ledger(
     pseudonyms: pd.Series,
     reasons: pd.Series,
     details: pd.Series | None = None,
+    recoded: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Ledger rows for one source: ``source``, ``row_number``, ``wave``, ``respondent_id``
-    (pseudonym or None), ``disposition`` (``analysed`` or a reason code), ``detail`` (for
-    ``out_of_range``: the quarantined cell's column and the kind of value, e.g.
-    ``gpa: a number outside 0-4 (a decimal number, above the range)``, never the value)."""
-    detail = details.reindex(row_numbers).to_numpy(dtype=object) if details is not None else None
+    (pseudonym or None), ``disposition`` (``analysed`` or a reason code), ``detail``.
+
+    ``detail``: for ``out_of_range``, the quarantined cell's column and the kind of value,
+    e.g. ``gpa: a number outside 0-4 (a decimal number, above the range)`` (``details``);
+    when ``recoded`` is given (``quarantine.attrs["recoded"]`` of
+    :func:`outcomes.ingest.codebook.map_rows`), for an analysed row whose category was
+    recoded, what was done, e.g. ``gender: rare level recoded to other (fewer than 10
+    responses)`` or ``cluster: a cluster of fewer than 10 responses, its label replaced by a
+    code``. Never a value. Every input row already has its ledger row: a recode adds a
+    detail, not a row.
+    """
+    detail = details.reindex(row_numbers) if details is not None else None
+    if recoded is not None and len(recoded):
+        notes = recoded.reindex(row_numbers)
+        excluded = reasons.reindex(row_numbers).notna().to_numpy()
+        notes = notes.where(~excluded)  # an excluded row's recode changes nothing written
+        detail = notes if detail is None else detail.where(detail.notna(), notes)
     return pd.DataFrame(
         {
             "source": source,
@@ -29,7 +43,7 @@ def build_ledger(
             "wave": wave,
             "respondent_id": pseudonyms.to_numpy(dtype=object),
             "disposition": reasons.fillna(KEPT).to_numpy(dtype=object),
-            "detail": detail,
+            "detail": detail.to_numpy(dtype=object) if detail is not None else None,
         }
     )
 
